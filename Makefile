@@ -1,0 +1,46 @@
+# Thin wrapper: the real build is CMake + Ninja. `make run` and `make test` work on a fresh
+# Debian bookworm machine (they install what they need first).
+BUILD_DIR ?= build
+SANITIZE_BUILD_DIR ?= build-sanitize
+CMAKE_FLAGS ?=
+CONFIG ?= config/dev.toml
+
+.PHONY: deps build run test test-sanitize bench format clean
+
+deps:
+	./scripts/install-deps
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DOAUTH_MANAGER_WERROR=ON $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR)
+
+var/dev.keys:
+	mkdir -p var
+	$(BUILD_DIR)/oauth-manager gen-key --out var/dev.keys
+
+run: build var/dev.keys
+	$(BUILD_DIR)/oauth-manager serve --config $(CONFIG)
+
+test: build
+	./scripts/with-test-services ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
+
+# The unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOAUTH_MANAGER_WERROR=ON \
+	  -DOAUTH_MANAGER_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(SANITIZE_BUILD_DIR)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./scripts/with-test-services ctest --test-dir $(SANITIZE_BUILD_DIR) --output-on-failure -j 2 -L 'unit|integration'
+
+bench: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DOAUTH_MANAGER_BUILD_BENCH=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR)
+	./scripts/with-test-services ./scripts/run-benchmarks $(BUILD_DIR)
+
+format:
+	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR)

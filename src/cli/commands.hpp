@@ -1,0 +1,24 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace oauth_manager::cli {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadConfig = 2;
+
+// Loads the configuration, or prints every problem (each naming its key and the fix) to stderr
+// and returns nullopt.
+std::optional<config::Config> load_or_report(const std::optional<std::string>& config_file);
+
+int serve_command(const config::Config& config);
+int migrate_command(const config::Config& config);
+int check_config_command(const std::optional<std::string>& config_file);
+int gen_key_command(const std::optional<std::string>& out_file, const std::string& kid);
+
+}  // namespace oauth_manager::cli

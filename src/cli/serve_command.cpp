@@ -1,0 +1,101 @@
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <thread>
+#include <vector>
+
+#include "api/health_routes.hpp"
+#include "api/problem.hpp"
+#include "cli/commands.hpp"
+#include "http/server.hpp"
+#include "log/logger.hpp"
+#include "store/blocking_pool.hpp"
+#include "store/open_store.hpp"
+
+namespace oauth_manager::cli {
+namespace {
+
+http::ServerOptions server_options(const config::ServerConfig& server) {
+  http::ServerOptions options;
+  options.host = server.listen_host;
+  options.port = server.listen_port;
+  options.max_header_bytes = server.max_header_bytes;
+  options.max_body_bytes = server.max_body_bytes;
+  options.read_timeout = std::chrono::seconds(server.read_timeout_seconds);
+  options.idle_timeout = std::chrono::seconds(server.idle_timeout_seconds);
+  return options;
+}
+
+bool prepare_database(store::Store& store, bool migrate) {
+  if (!migrate) return true;
+  auto report = store.migrate();
+  if (!report) {
+    log::error("database.migrate_failed", {{"error", report.error().message}});
+    return false;
+  }
+  log::info("database.migrated", {{"backend", store.backend_name()},
+                                  {"version", report->current_version},
+                                  {"applied", report->applied}});
+  return true;
+}
+
+}  // namespace
+
+int serve_command(const config::Config& config) {
+  log::configure(config.log.level, config.log.format);
+  auto opened = store::open_store(config.database.url, config.database.pool_size);
+  if (!opened) {
+    log::error("database.open_failed", {{"error", opened.error().message}});
+    return kExitFailure;
+  }
+  auto& store = **opened;
+  if (!prepare_database(store, config.database.migrate_on_start)) return kExitFailure;
+
+  // One blocking thread per connection: a database call never waits for a connection while
+  // holding a thread another call could use.
+  store::BlockingPool blocking(config.database.pool_size);
+  http::Router router;
+  api::add_health_routes(router, store, blocking);
+
+  boost::asio::io_context io(config.server.threads);
+  http::Server server(io, server_options(config.server), router, &api::problem_response);
+  if (auto listening = server.listen(); !listening) {
+    log::error("server.listen_failed", {{"error", listening.error().message}});
+    return kExitFailure;
+  }
+  server.start();
+
+  boost::asio::steady_timer deadline(io);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::info("server.stopping", {{"signal", signal}});
+    server.shutdown([&] { deadline.cancel(); });
+    deadline.expires_after(std::chrono::seconds(config.server.shutdown_timeout_seconds));
+    deadline.async_wait([&](const boost::system::error_code& wait_error) {
+      if (wait_error) return;  // cancelled: every connection finished in time
+      log::warn("server.shutdown_timeout",
+                {{"seconds", config.server.shutdown_timeout_seconds}});
+      io.stop();
+    });
+  });
+
+  log::info("server.listening", {{"address", fmt::format("{}:{}", config.server.listen_host,
+                                                         server.port())},
+                                 {"public_url", config.server.public_url},
+                                 {"threads", config.server.threads},
+                                 {"database", store.backend_name()}});
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads) thread.join();
+  blocking.join();
+  log::info("server.stopped");
+  return kExitOk;
+}
+
+}  // namespace oauth_manager::cli

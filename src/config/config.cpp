@@ -1,0 +1,470 @@
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <toml++/toml.h>
+#include <variant>
+
+#include "config/suggest.hpp"
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
+
+namespace oauth_manager::config {
+namespace {
+
+constexpr std::string_view kEnvPrefix = "OAUTH_MANAGER_";
+// Read by the CLI to find the config file; not a setting itself.
+constexpr std::string_view kConfigPathVariable = "OAUTH_MANAGER_CONFIG";
+
+enum class Kind { string, integer, boolean, string_list };
+
+struct KeySpec {
+  std::string_view section;
+  std::string_view key;
+  Kind kind;
+};
+
+constexpr std::array kKeys = {
+    KeySpec{"server", "listen", Kind::string},
+    KeySpec{"server", "public_url", Kind::string},
+    KeySpec{"server", "threads", Kind::integer},
+    KeySpec{"server", "max_body_bytes", Kind::integer},
+    KeySpec{"server", "max_header_bytes", Kind::integer},
+    KeySpec{"server", "read_timeout_seconds", Kind::integer},
+    KeySpec{"server", "idle_timeout_seconds", Kind::integer},
+    KeySpec{"server", "shutdown_timeout_seconds", Kind::integer},
+    KeySpec{"database", "url", Kind::string},
+    KeySpec{"database", "pool_size", Kind::integer},
+    KeySpec{"database", "migrate_on_start", Kind::boolean},
+    KeySpec{"redis", "url", Kind::string},
+    KeySpec{"crypto", "keys", Kind::string_list},
+    KeySpec{"crypto", "keys_file", Kind::string},
+    KeySpec{"log", "level", Kind::string},
+    KeySpec{"log", "format", Kind::string},
+};
+
+using RawValue = std::variant<std::string, std::int64_t, bool, std::vector<std::string>>;
+
+std::string dotted(const KeySpec& spec) { return fmt::format("{}.{}", spec.section, spec.key); }
+
+std::string env_name(const KeySpec& spec) {
+  auto name = fmt::format("{}{}_{}", kEnvPrefix, spec.section, spec.key);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+    return static_cast<char>(std::toupper(c));
+  });
+  return name;
+}
+
+std::string_view kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::string: return "a string";
+    case Kind::integer: return "an integer";
+    case Kind::boolean: return "true or false";
+    case Kind::string_list: return "an array of strings";
+  }
+  return "a value";
+}
+
+const KeySpec* find_spec(std::string_view section, std::string_view key) {
+  const auto it = std::find_if(kKeys.begin(), kKeys.end(), [&](const KeySpec& spec) {
+    return spec.section == section && spec.key == key;
+  });
+  return it == kKeys.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> all_dotted_keys() {
+  std::vector<std::string> names;
+  for (const auto& spec : kKeys) names.push_back(dotted(spec));
+  return names;
+}
+
+std::vector<std::string> all_sections() {
+  std::vector<std::string> names;
+  for (const auto& spec : kKeys) {
+    if (std::find(names.begin(), names.end(), spec.section) == names.end()) {
+      names.emplace_back(spec.section);
+    }
+  }
+  return names;
+}
+
+std::string with_suggestion(std::string message, std::string_view wrong,
+                            const std::vector<std::string>& candidates) {
+  if (auto closest = closest_match(wrong, candidates)) {
+    message += fmt::format("; did you mean \"{}\"?", *closest);
+  }
+  return message;
+}
+
+// Collects the raw values from TOML and the environment, then turns them into a Config.
+class ConfigBuilder {
+ public:
+  void read_file(const std::filesystem::path& file);
+  void read_environment(const Environment& env);
+  ConfigLoad build();
+
+ private:
+  void read_toml_value(const KeySpec& spec, const toml::node& node);
+  void read_env_value(const KeySpec& spec, const std::string& variable, const std::string& text);
+  void problem(std::string key, std::string message) {
+    problems_.push_back({std::move(key), std::move(message)});
+  }
+
+  template <typename T>
+  const T* raw(std::string_view section, std::string_view key) const {
+    const auto it = raw_.find(fmt::format("{}.{}", section, key));
+    return it == raw_.end() ? nullptr : std::get_if<T>(&it->second);
+  }
+  int integer_in_range(std::string_view section, std::string_view key, int fallback, int low,
+                       int high);
+
+  void build_server(ServerConfig& server);
+  void build_database(DatabaseConfig& database);
+  void build_redis(RedisConfig& redis);
+  void build_crypto(CryptoConfig& crypto);
+  void build_log(LogConfig& log);
+
+  std::map<std::string, RawValue> raw_;
+  std::vector<ConfigProblem> problems_;
+};
+
+void ConfigBuilder::read_file(const std::filesystem::path& file) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    const auto& where = error.source().begin;
+    problem(file.string(), fmt::format("not valid TOML at line {}, column {}: {}", where.line,
+                                       where.column, error.description()));
+    return;
+  }
+  for (const auto& [section_key, section_node] : table) {
+    const std::string section(section_key.str());
+    const auto* section_table = section_node.as_table();
+    if (section_table == nullptr) {
+      problem(section, with_suggestion(fmt::format("unknown top-level key \"{}\"", section),
+                                       section, all_sections()));
+      continue;
+    }
+    for (const auto& [key_name, node] : *section_table) {
+      const std::string key(key_name.str());
+      const auto* spec = find_spec(section, key);
+      if (spec == nullptr) {
+        const auto name = fmt::format("{}.{}", section, key);
+        problem(name, with_suggestion(fmt::format("unknown key \"{}\"", name), name,
+                                      all_dotted_keys()));
+        continue;
+      }
+      read_toml_value(*spec, node);
+    }
+  }
+}
+
+void ConfigBuilder::read_toml_value(const KeySpec& spec, const toml::node& node) {
+  const auto name = dotted(spec);
+  const auto wrong_type = [&] { problem(name, fmt::format("must be {}", kind_name(spec.kind))); };
+  switch (spec.kind) {
+    case Kind::string:
+      if (auto value = node.value<std::string>(); value && node.is_string()) {
+        raw_[name] = *value;
+      } else {
+        wrong_type();
+      }
+      return;
+    case Kind::integer:
+      if (auto value = node.value<std::int64_t>(); value && node.is_integer()) {
+        raw_[name] = *value;
+      } else {
+        wrong_type();
+      }
+      return;
+    case Kind::boolean:
+      if (auto value = node.value<bool>(); value && node.is_boolean()) {
+        raw_[name] = *value;
+      } else {
+        wrong_type();
+      }
+      return;
+    case Kind::string_list: {
+      const auto* array = node.as_array();
+      std::vector<std::string> items;
+      if (array == nullptr || !array->is_homogeneous<std::string>()) {
+        wrong_type();
+        return;
+      }
+      for (const auto& item : *array) items.push_back(*item.value<std::string>());
+      raw_[name] = std::move(items);
+      return;
+    }
+  }
+}
+
+void ConfigBuilder::read_environment(const Environment& env) {
+  std::vector<std::string> known;
+  for (const auto& spec : kKeys) known.push_back(env_name(spec));
+  for (const auto& [variable, text] : env) {
+    if (variable.rfind(kEnvPrefix, 0) != 0 || variable == kConfigPathVariable) continue;
+    const auto it = std::find_if(kKeys.begin(), kKeys.end(),
+                                 [&](const KeySpec& spec) { return env_name(spec) == variable; });
+    if (it == kKeys.end()) {
+      problem(variable, with_suggestion("unknown setting", variable, known));
+      continue;
+    }
+    read_env_value(*it, variable, text);
+  }
+}
+
+void ConfigBuilder::read_env_value(const KeySpec& spec, const std::string& variable,
+                                   const std::string& text) {
+  const auto name = dotted(spec);
+  switch (spec.kind) {
+    case Kind::string:
+      raw_[name] = text;
+      return;
+    case Kind::integer: {
+      std::int64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error != std::errc{} || end != text.data() + text.size()) {
+        problem(variable, "must be an integer");
+        return;
+      }
+      raw_[name] = value;
+      return;
+    }
+    case Kind::boolean:
+      if (text == "true" || text == "1") {
+        raw_[name] = true;
+      } else if (text == "false" || text == "0") {
+        raw_[name] = false;
+      } else {
+        problem(variable, "must be true or false");
+      }
+      return;
+    case Kind::string_list: {
+      // Comma-separated: "a,b" becomes ["a", "b"].
+      std::vector<std::string> items;
+      std::stringstream stream(text);
+      for (std::string item; std::getline(stream, item, ',');) {
+        if (!item.empty()) items.push_back(item);
+      }
+      raw_[name] = std::move(items);
+      return;
+    }
+  }
+}
+
+int ConfigBuilder::integer_in_range(std::string_view section, std::string_view key, int fallback,
+                                    int low, int high) {
+  const auto* value = raw<std::int64_t>(section, key);
+  if (value == nullptr) return fallback;
+  if (*value < low || *value > high) {
+    problem(fmt::format("{}.{}", section, key),
+            fmt::format("must be between {} and {}, not {}", low, high, *value));
+    return fallback;
+  }
+  return static_cast<int>(*value);
+}
+
+bool parse_listen(std::string_view listen, std::string& host, std::uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  auto host_part = listen.substr(0, colon);
+  if (host_part.front() == '[') {
+    if (host_part.back() != ']') return false;
+    host_part = host_part.substr(1, host_part.size() - 2);
+  }
+  const auto port_part = listen.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(port_part.data(), port_part.data() + port_part.size(),
+                                            value);
+  if (error != std::errc{} || end != port_part.data() + port_part.size() || value > 65535) {
+    return false;
+  }
+  host = std::string(host_part);
+  port = static_cast<std::uint16_t>(value);
+  return !host.empty();
+}
+
+void ConfigBuilder::build_server(ServerConfig& server) {
+  if (const auto* listen = raw<std::string>("server", "listen")) {
+    if (!parse_listen(*listen, server.listen_host, server.listen_port)) {
+      problem("server.listen",
+              fmt::format("\"{}\" is not host:port, e.g. \"127.0.0.1:8000\" or \"[::1]:8000\"",
+                          *listen));
+    }
+  }
+  const bool ipv6 = server.listen_host.find(':') != std::string::npos;
+  server.public_url = fmt::format("http://{}{}{}:{}", ipv6 ? "[" : "", server.listen_host,
+                                  ipv6 ? "]" : "", server.listen_port);
+  if (const auto* url = raw<std::string>("server", "public_url")) {
+    const bool http = url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0;
+    if (!http || url->find_first_of("?#") != std::string::npos) {
+      problem("server.public_url",
+              "must be an http:// or https:// URL without query or fragment, e.g. "
+              "\"https://oauth.example.com\"");
+    } else {
+      server.public_url = *url;
+      while (server.public_url.size() > 8 && server.public_url.back() == '/') {
+        server.public_url.pop_back();
+      }
+    }
+  }
+  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  server.threads = integer_in_range("server", "threads", cores, 1, 256);
+  server.max_body_bytes = static_cast<std::size_t>(
+      integer_in_range("server", "max_body_bytes", static_cast<int>(server.max_body_bytes), 1024,
+                       64 << 20));
+  server.max_header_bytes = static_cast<std::size_t>(
+      integer_in_range("server", "max_header_bytes", static_cast<int>(server.max_header_bytes),
+                       1024, 1 << 20));
+  server.read_timeout_seconds =
+      integer_in_range("server", "read_timeout_seconds", server.read_timeout_seconds, 1, 3600);
+  server.idle_timeout_seconds =
+      integer_in_range("server", "idle_timeout_seconds", server.idle_timeout_seconds, 1, 3600);
+  server.shutdown_timeout_seconds = integer_in_range("server", "shutdown_timeout_seconds",
+                                                     server.shutdown_timeout_seconds, 1, 3600);
+}
+
+void ConfigBuilder::build_database(DatabaseConfig& database) {
+  if (const auto* url = raw<std::string>("database", "url")) database.url = *url;
+  const bool sqlite = database.url.rfind("sqlite://", 0) == 0 && database.url.size() > 9;
+  const bool postgres = database.url.rfind("postgresql://", 0) == 0 ||
+                        database.url.rfind("postgres://", 0) == 0;
+  if (!sqlite && !postgres) {
+    problem("database.url",
+            "must be \"sqlite://<path>\" (e.g. \"sqlite://var/oauth-manager.db\", or "
+            "\"sqlite:///var/lib/oauth-manager/db.sqlite\" for an absolute path) or "
+            "\"postgresql://user:password@host:port/database\"");
+  }
+  database.pool_size = integer_in_range("database", "pool_size", database.pool_size, 1, 256);
+  if (const auto* migrate = raw<bool>("database", "migrate_on_start")) {
+    database.migrate_on_start = *migrate;
+  }
+}
+
+void ConfigBuilder::build_redis(RedisConfig& redis) {
+  if (const auto* url = raw<std::string>("redis", "url")) {
+    if (url->rfind("redis://", 0) != 0 && url->rfind("rediss://", 0) != 0) {
+      problem("redis.url", "must be \"redis://host:port\" or \"rediss://host:port\"");
+    } else {
+      redis.url = *url;
+    }
+  }
+}
+
+constexpr std::string_view kCreateKeyHint =
+    "create one with `oauth-manager gen-key --out var/dev.keys` and set [crypto] keys_file = "
+    "\"var/dev.keys\" (or OAUTH_MANAGER_CRYPTO_KEYS_FILE)";
+
+void ConfigBuilder::build_crypto(CryptoConfig& crypto) {
+  const auto* keys = raw<std::vector<std::string>>("crypto", "keys");
+  const auto* keys_file = raw<std::string>("crypto", "keys_file");
+  if (keys != nullptr && keys_file != nullptr) {
+    problem("crypto.keys", "set either crypto.keys or crypto.keys_file, not both");
+    return;
+  }
+  if (keys != nullptr) {
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+      auto key = crypto::parse_data_key((*keys)[i]);
+      if (!key) {
+        problem(fmt::format("crypto.keys[{}]", i), key.error().message);
+        continue;
+      }
+      crypto.keys.push_back(std::move(*key));
+    }
+  } else if (keys_file != nullptr) {
+    struct stat info {};
+    if (::stat(keys_file->c_str(), &info) != 0) {
+      problem("crypto.keys_file", fmt::format("cannot read \"{}\"; {}", *keys_file, kCreateKeyHint));
+      return;
+    }
+    if ((info.st_mode & S_IROTH) != 0) {
+      problem("crypto.keys_file",
+              fmt::format("\"{}\" is readable by every user; run `chmod 600 {}`", *keys_file,
+                          *keys_file));
+      return;
+    }
+    std::ifstream in(*keys_file);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    auto parsed = crypto::parse_keys_file(contents.str());
+    if (!parsed) {
+      problem("crypto.keys_file", fmt::format("\"{}\" {}", *keys_file, parsed.error().message));
+      return;
+    }
+    crypto.keys = std::move(*parsed);
+  }
+  if (crypto.keys.empty() && !std::any_of(problems_.begin(), problems_.end(), [](const auto& p) {
+        return p.key.rfind("crypto.", 0) == 0;
+      })) {
+    problem("crypto.keys", fmt::format("no encryption key is configured; {}", kCreateKeyHint));
+  }
+}
+
+void ConfigBuilder::build_log(LogConfig& log) {
+  if (const auto* level = raw<std::string>("log", "level")) {
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (std::find(kLevels.begin(), kLevels.end(), *level) == kLevels.end()) {
+      problem("log.level", with_suggestion("must be one of trace, debug, info, warn, error",
+                                           *level, kLevels));
+    } else {
+      log.level = *level;
+    }
+  }
+  if (const auto* format = raw<std::string>("log", "format")) {
+    if (*format == "json") {
+      log.format = LogFormat::json;
+    } else if (*format == "text") {
+      log.format = LogFormat::text;
+    } else {
+      problem("log.format", "must be \"json\" or \"text\"");
+    }
+  }
+}
+
+ConfigLoad ConfigBuilder::build() {
+  Config config;
+  build_server(config.server);
+  build_database(config.database);
+  build_redis(config.redis);
+  build_crypto(config.crypto);
+  build_log(config.log);
+  if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
+  return ConfigLoad{std::move(config), {}};
+}
+
+}  // namespace
+
+ConfigLoad load_config(const std::optional<std::filesystem::path>& file, const Environment& env) {
+  ConfigBuilder builder;
+  if (file) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(*file, error)) {
+      return ConfigLoad{std::nullopt,
+                        {{file->string(), "the config file does not exist or is not a file"}}};
+    }
+    builder.read_file(*file);
+  }
+  builder.read_environment(env);
+  return builder.build();
+}
+
+Environment process_environment() {
+  Environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    env.emplace(text.substr(0, equals), text.substr(equals + 1));
+  }
+  return env;
+}
+
+}  // namespace oauth_manager::config

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/key_material.hpp"
+
+namespace oauth_manager::config {
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8000;
+  std::string public_url;  // defaults to http://<listen>
+  int threads = 0;         // 0 until resolved: the number of cores
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  int read_timeout_seconds = 15;
+  int idle_timeout_seconds = 60;
+  int shutdown_timeout_seconds = 30;
+};
+
+struct DatabaseConfig {
+  std::string url = "sqlite://var/oauth-manager.db";
+  int pool_size = 8;
+  bool migrate_on_start = true;
+};
+
+struct RedisConfig {
+  std::optional<std::string> url;
+};
+
+struct CryptoConfig {
+  std::vector<crypto::DataKey> keys;  // the first is the primary
+};
+
+enum class LogFormat { json, text };
+
+struct LogConfig {
+  std::string level = "info";
+  LogFormat format = LogFormat::json;
+};
+
+// The whole configuration, validated once at start-up and immutable afterwards.
+struct Config {
+  ServerConfig server;
+  DatabaseConfig database;
+  RedisConfig redis;
+  CryptoConfig crypto;
+  LogConfig log;
+};
+
+// One thing wrong with the configuration: which key, and what to do about it.
+struct ConfigProblem {
+  std::string key;  // "section.key", or the environment variable's name
+  std::string message;
+};
+
+struct ConfigLoad {
+  std::optional<Config> config;  // set only when `problems` is empty
+  std::vector<ConfigProblem> problems;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// Reads the TOML file (when given), applies OAUTH_MANAGER_<SECTION>_<KEY> overrides from `env`,
+// and validates everything, collecting every problem rather than stopping at the first.
+ConfigLoad load_config(const std::optional<std::filesystem::path>& file, const Environment& env);
+
+// The process environment as a map.
+Environment process_environment();
+
+}  // namespace oauth_manager::config

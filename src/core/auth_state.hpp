@@ -1,0 +1,26 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+
+namespace oauth_manager::core {
+
+// A pending authorization request. Only the SHA-256 of the state value is stored, so a database
+// leak cannot be replayed against the callback; the PKCE verifier is stored encrypted.
+struct AuthState {
+  std::string state_hash;
+  std::string user_id;
+  std::string provider;
+  std::string pkce_verifier_ciphertext;
+  std::optional<std::string> nonce;
+  std::vector<std::string> requested_scopes;
+  std::optional<std::string> return_to;
+  Timestamp created_at;
+  Timestamp expires_at;
+  std::optional<Timestamp> consumed_at;
+};
+
+}  // namespace oauth_manager::core

@@ -1,0 +1,28 @@
+#include "crypto/hash.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+#include "crypto/encoding.hpp"
+
+namespace oauth_manager::crypto {
+
+std::string sha256(std::string_view data) {
+  std::string digest(32, '\0');
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(digest.data()), &length,
+                 EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return digest;
+}
+
+std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace oauth_manager::crypto

@@ -1,0 +1,305 @@
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "crypto/encoding.hpp"
+#include "crypto/openssl_random.hpp"
+#include "log/logger.hpp"
+
+namespace oauth_manager::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// What shutdown needs to reach a connection: its stream, and whether a request is in flight.
+// Only touched on the connection's strand.
+struct Server::Connection {
+  asio::any_io_executor executor;  // the connection's strand; set before it is shared
+  beast::tcp_stream* stream = nullptr;
+  bool busy = false;
+  bool closing = false;
+};
+
+namespace {
+
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+bool valid_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxRequestIdLength &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                  c == '.' || c == ':';
+         });
+}
+
+std::string new_request_id() {
+  thread_local crypto::OpenSslRandom random;
+  return crypto::hex_encode(random.bytes(16));
+}
+
+// A malformed request earns an error response and a closed connection; a vanished or too slow
+// client just a closed connection (there is nobody to answer).
+std::optional<core::Error> error_for_read_failure(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    return core::make_error(core::Code::headers_too_large,
+                            "the request's headers are larger than this server accepts");
+  }
+  if (ec == bhttp::error::body_limit) {
+    return core::make_error(core::Code::payload_too_large,
+                            "the request's body is larger than this server accepts");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    return core::make_error(core::Code::invalid_request,
+                            fmt::format("the request is not valid HTTP/1.1 ({})", ec.message()));
+  }
+  return std::nullopt;
+}
+
+Request to_request(const bhttp::request<bhttp::string_body>& message, std::string remote_ip) {
+  Request request;
+  request.method = std::string(message.method_string());
+  const std::string_view target = message.target();
+  const auto question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = message.body();
+  request.remote_ip = std::move(remote_ip);
+  const auto incoming_id = request.header("x-request-id");
+  request.request_id = incoming_id && valid_request_id(*incoming_id) ? std::string(*incoming_id)
+                                                                     : new_request_id();
+  return request;
+}
+
+bhttp::response<bhttp::string_body> to_message(const Response& response, unsigned version,
+                                               bool keep_alive, std::string_view request_id,
+                                               bool head) {
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), version};
+  if (!response.body.empty() || !response.content_type.empty()) {
+    message.set(bhttp::field::content_type, response.content_type);
+  }
+  for (const auto& [name, value] : response.headers) message.insert(name, value);
+  message.set("X-Request-Id", request_id);
+  message.set(bhttp::field::cache_control, "no-store");
+  message.keep_alive(keep_alive);
+  message.body() = head ? std::string() : response.body;
+  message.prepare_payload();
+  if (head) message.content_length(response.body.size());
+  return message;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerOptions options, const Router& router,
+               ErrorResponder respond_error)
+    : io_(io),
+      options_(std::move(options)),
+      router_(router),
+      respond_error_(std::move(respond_error)),
+      acceptor_(asio::make_strand(io)) {}
+
+Server::~Server() = default;
+
+core::Status Server::listen() {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    return core::make_error(core::Code::invalid_request,
+                            fmt::format("\"{}\" is not an IP address", options_.host));
+  }
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::make_error(core::Code::unavailable,
+                            fmt::format("cannot listen on {}:{}: {}", options_.host,
+                                        options_.port, ec.message()));
+  }
+  bound_port_ = acceptor_.local_endpoint().port();
+  return {};
+}
+
+void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+
+asio::awaitable<void> Server::accept_loop() {
+  while (true) {
+    beast::error_code ec;
+    auto socket = co_await acceptor_.async_accept(asio::make_strand(io_),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: log, and keep serving the connections we have.
+      log::warn("http.accept_failed", {{"error", ec.message()}});
+      continue;
+    }
+    const auto executor = socket.get_executor();
+    asio::co_spawn(executor, serve_connection(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
+  auto connection = std::make_shared<Connection>();
+  connection->executor = socket.get_executor();
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_) co_return;
+    connections_.insert(connection);
+  }
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string remote_ip = ec ? std::string() : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  connection->stream = &stream;
+  // The buffer's cap backs up the parser's header limit for requests that never end their line.
+  beast::flat_buffer buffer(options_.max_header_bytes + options_.max_body_bytes + 4096);
+
+  while (!connection->closing) {
+    if (buffer.size() == 0) {
+      // Idle: wait for the first byte of the next request.
+      stream.expires_after(options_.idle_timeout);
+      const auto read = co_await stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(read);
+    }
+    connection->busy = true;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+    stream.expires_after(options_.read_timeout);
+    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (auto error = error_for_read_failure(ec)) {
+        Request request;
+        request.request_id = new_request_id();
+        request.remote_ip = remote_ip;
+        const auto response = respond_error_(*error, request);
+        auto message = to_message(response, 11, false, request.request_id, false);
+        stream.expires_after(options_.read_timeout);
+        co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
+        log::info("http.rejected", {{"status", response.status},
+                                    {"reason", ec ? "write failed" : "malformed request"},
+                                    {"request_id", request.request_id},
+                                    {"remote_ip", remote_ip}});
+      }
+      break;
+    }
+    const auto& message = parser.get();
+    auto request = to_request(message, remote_ip);
+    const auto started = std::chrono::steady_clock::now();
+    const auto response = co_await dispatch(request);
+    const bool keep_alive = message.keep_alive() && !connection->closing;
+    auto reply = to_message(response, message.version(), keep_alive, request.request_id,
+                            message.method() == bhttp::verb::head);
+    stream.expires_after(options_.read_timeout);
+    co_await bhttp::async_write(stream, reply, asio::redirect_error(asio::use_awaitable, ec));
+    const auto elapsed = std::chrono::duration<double, std::milli>(
+        std::chrono::steady_clock::now() - started);
+    // The path only: query strings can carry codes and states, headers can carry tokens.
+    log::info("http.access", {{"method", request.method},
+                              {"path", request.path},
+                              {"status", response.status},
+                              {"duration_ms", std::round(elapsed.count() * 1000) / 1000},
+                              {"request_id", request.request_id},
+                              {"remote_ip", remote_ip}});
+    connection->busy = false;
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+  connection->stream = nullptr;
+  forget(connection);
+}
+
+asio::awaitable<Response> Server::dispatch(Request& request) {
+  if (request.path.empty() || request.path.front() != '/') {
+    co_return respond_error_(
+        core::make_error(core::Code::invalid_request, "the request target must be a path"),
+        request);
+  }
+  auto match = router_.match(request.method, request.path);
+  using Outcome = Router::Match::Outcome;
+  if (match.outcome == Outcome::not_found) {
+    co_return respond_error_(
+        core::make_error(core::Code::not_found, "no resource at this path"), request);
+  }
+  if (match.outcome == Outcome::method_not_allowed) {
+    auto response = respond_error_(
+        core::make_error(core::Code::method_not_allowed,
+                         fmt::format("{} is not allowed here", request.method)),
+        request);
+    std::string allowed;
+    for (const auto& method : match.allowed_methods) {
+      allowed += (allowed.empty() ? "" : ", ") + method;
+    }
+    response.headers.emplace_back("Allow", allowed);
+    co_return response;
+  }
+  request.path_params = std::move(match.params);
+  try {
+    co_return co_await (*match.handler)(request);
+  } catch (const std::exception& error) {
+    // A bug, not the client's fault: the details go to the log, not to the client.
+    log::error("http.handler_failed", {{"request_id", request.request_id},
+                                       {"path", request.path},
+                                       {"error", error.what()}});
+  }
+  co_return respond_error_(
+      core::make_error(core::Code::internal, "an internal error occurred; see the server log"),
+      request);
+}
+
+void Server::shutdown(std::function<void()> on_drained) {
+  std::set<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+    on_drained_ = std::move(on_drained);
+    open = connections_;
+  }
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  for (const auto& connection : open) {
+    // Hop onto the connection's strand: an idle one is woken by cancel, a busy one finishes its
+    // request, answers with Connection: close, and exits.
+    asio::post(connection->executor, [connection] {
+      connection->closing = true;
+      if (!connection->busy && connection->stream != nullptr) connection->stream->cancel();
+    });
+  }
+  forget(nullptr);
+}
+
+void Server::forget(const std::shared_ptr<Connection>& connection) {
+  std::function<void()> drained;
+  {
+    std::lock_guard lock(mutex_);
+    if (connection) connections_.erase(connection);
+    if (shutting_down_ && connections_.empty() && on_drained_) drained = std::move(on_drained_);
+  }
+  if (drained) asio::post(io_, std::move(drained));
+}
+
+}  // namespace oauth_manager::http

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "config/config.hpp"
+
+namespace oauth_manager::log {
+
+enum class Level { trace, debug, info, warn, error };
+
+// Structured logging: every line is an event name plus fields. Callers pass only values that are
+// safe to log: never tokens, secrets, codes, verifiers or header values.
+void configure(std::string_view level, config::LogFormat format);
+bool enabled(Level level);
+void write(Level level, std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+
+inline void debug(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
+  write(Level::debug, event, fields);
+}
+inline void info(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
+  write(Level::info, event, fields);
+}
+inline void warn(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
+  write(Level::warn, event, fields);
+}
+inline void error(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
+  write(Level::error, event, fields);
+}
+
+}  // namespace oauth_manager::log

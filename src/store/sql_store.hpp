@@ -1,0 +1,60 @@
+#pragma once
+
+#include <string>
+
+#include "store/connection_pool.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::store {
+
+// The Store contract written once in portable SQL over SqlConnection; each backend contributes
+// only its connection (sqlite/, postgres/).
+class SqlStore final : public Store {
+ public:
+  SqlStore(std::string backend, ConnectionFactory factory, int pool_size);
+
+  std::string_view backend_name() const override { return backend_; }
+  core::Status ping() override;
+  core::Result<MigrationReport> migrate() override;
+
+  core::Result<core::Integration> upsert_integration(const core::Integration& integration) override;
+  core::Result<core::Integration> get_integration(std::string_view id) override;
+  core::Result<std::vector<core::Integration>> list_integrations(
+      std::string_view user_id, std::optional<std::string_view> provider) override;
+  core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
+                                      core::Timestamp now) override;
+
+  core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) override;
+  core::Result<core::TokenRecord> get_tokens(std::string_view integration_id) override;
+  core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,
+                                                std::int64_t expected_version) override;
+  core::Status delete_tokens(std::string_view integration_id) override;
+
+  core::Status upsert_scopes(const std::vector<core::ScopeInfo>& scopes) override;
+  core::Result<std::vector<core::ScopeInfo>> list_scopes(std::string_view provider) override;
+
+  core::Status append_consent(const core::Consent& consent) override;
+  core::Result<std::vector<core::Consent>> list_consents(std::string_view user_id) override;
+  core::Result<int> close_consents(std::string_view integration_id,
+                                   core::Timestamp revoked_at) override;
+
+  core::Result<core::AuditEvent> append_audit(const core::AuditEvent& event) override;
+  core::Result<std::vector<core::AuditEvent>> list_audit(const AuditQuery& query) override;
+
+  core::Status insert_state(const core::AuthState& state) override;
+  core::Result<core::AuthState> consume_state(std::string_view state_hash,
+                                              core::Timestamp now) override;
+  core::Result<int> delete_expired_states(core::Timestamp before) override;
+
+  core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
+
+ private:
+  // Leases a connection, runs `work` on it, and returns its result.
+  template <typename Work>
+  auto with_connection(Work&& work) -> decltype(work(std::declval<SqlConnection&>()));
+
+  std::string backend_;
+  ConnectionPool pool_;
+};
+
+}  // namespace oauth_manager::store

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/audit_event.hpp"
+#include "core/auth_state.hpp"
+#include "core/consent.hpp"
+#include "core/error.hpp"
+#include "core/integration.hpp"
+#include "core/scope_info.hpp"
+#include "core/token_record.hpp"
+
+namespace oauth_manager::store {
+
+struct AuditQuery {
+  std::optional<std::string> user_id;
+  std::optional<std::string> integration_id;
+  std::optional<std::string> event;
+  std::optional<core::Timestamp> since;
+  std::optional<core::Timestamp> until;
+  std::int64_t after_seq = 0;  // cursor: events with a larger seq
+  int limit = 100;
+};
+
+struct MigrationReport {
+  std::vector<std::string> applied;  // "0001_initial_schema", ... applied by this call
+  int current_version = 0;
+};
+
+// Lookups that must stay O(log n); backends prove it with their query planner.
+enum class IndexedLookup { integrations_by_user_provider, state_by_hash };
+
+// Everything oauth-manager persists. Calls block: callers on an I/O thread go through
+// BlockingPool. Token and verifier fields are ciphertext; no backend ever sees a plaintext secret.
+// Failures: not_found, conflict (unique or version clash), unavailable (database unreachable),
+// internal.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string_view backend_name() const = 0;
+  virtual core::Status ping() = 0;
+  // Applies the embedded migrations not yet applied, holding a lock so that replicas starting
+  // together do not migrate twice.
+  virtual core::Result<MigrationReport> migrate() = 0;
+
+  // Inserts, or updates the account details, status and scopes of the integration with the same
+  // (user_id, provider, provider_account_id). Returns the stored row (an existing id is kept).
+  virtual core::Result<core::Integration> upsert_integration(const core::Integration& integration) = 0;
+  virtual core::Result<core::Integration> get_integration(std::string_view id) = 0;
+  virtual core::Result<std::vector<core::Integration>> list_integrations(
+      std::string_view user_id, std::optional<std::string_view> provider) = 0;
+  virtual core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
+                                              core::Timestamp now) = 0;
+
+  // Stores the first token set of an integration, or replaces it on reconnect (version + 1).
+  virtual core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) = 0;
+  virtual core::Result<core::TokenRecord> get_tokens(std::string_view integration_id) = 0;
+  // Writes `tokens` only if the stored version is still `expected_version`; conflict otherwise.
+  virtual core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,
+                                                        std::int64_t expected_version) = 0;
+  virtual core::Status delete_tokens(std::string_view integration_id) = 0;
+
+  virtual core::Status upsert_scopes(const std::vector<core::ScopeInfo>& scopes) = 0;
+  virtual core::Result<std::vector<core::ScopeInfo>> list_scopes(std::string_view provider) = 0;
+
+  virtual core::Status append_consent(const core::Consent& consent) = 0;
+  virtual core::Result<std::vector<core::Consent>> list_consents(std::string_view user_id) = 0;
+  // Closes every open ledger entry of the integration. Returns how many were closed.
+  virtual core::Result<int> close_consents(std::string_view integration_id,
+                                           core::Timestamp revoked_at) = 0;
+
+  // Appends to the hash chain: fills seq, prev_hash and hash atomically with the insert.
+  virtual core::Result<core::AuditEvent> append_audit(const core::AuditEvent& event) = 0;
+  virtual core::Result<std::vector<core::AuditEvent>> list_audit(const AuditQuery& query) = 0;
+
+  virtual core::Status insert_state(const core::AuthState& state) = 0;
+  // Marks the state consumed and returns it, atomically: of concurrent consumers exactly one
+  // succeeds. not_found when unknown or already consumed. Expiry is the caller's check.
+  virtual core::Result<core::AuthState> consume_state(std::string_view state_hash,
+                                                      core::Timestamp now) = 0;
+  virtual core::Result<int> delete_expired_states(core::Timestamp before) = 0;
+
+  virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;
+};
+
+}  // namespace oauth_manager::store
