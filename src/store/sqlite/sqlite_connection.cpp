@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <map>
 
 namespace oauth_manager::store::sqlite {
@@ -87,7 +89,9 @@ class SqliteConnection final : public SqlConnection {
                             fmt::format("{}: {}", what, sqlite3_errmsg(db_)));
   }
   core::Result<sqlite3_stmt*> prepare(std::string_view sql);
+  core::Result<sqlite3_stmt*> prepare_uncached(std::string_view sql);
   core::Status bind(sqlite3_stmt* statement, const std::vector<SqlParam>& params);
+  core::Result<SqlResult> execute(sqlite3_stmt* statement, const std::vector<SqlParam>& params);
 
   sqlite3* db_;
   std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
@@ -95,13 +99,18 @@ class SqliteConnection final : public SqlConnection {
 
 core::Result<sqlite3_stmt*> SqliteConnection::prepare(std::string_view sql) {
   if (auto found = statements_.find(sql); found != statements_.end()) return found->second;
+  auto statement = prepare_uncached(sql);
+  if (statement) statements_.emplace(std::string(sql), *statement);
+  return statement;
+}
+
+core::Result<sqlite3_stmt*> SqliteConnection::prepare_uncached(std::string_view sql) {
   const auto translated = to_sqlite_placeholders(sql);
   sqlite3_stmt* statement = nullptr;
   if (sqlite3_prepare_v3(db_, translated.c_str(), static_cast<int>(translated.size()),
                          SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
     return error("preparing a statement failed");
   }
-  statements_.emplace(std::string(sql), statement);
   return statement;
 }
 
@@ -147,7 +156,11 @@ core::Result<SqlResult> SqliteConnection::run(std::string_view sql,
                                               const std::vector<SqlParam>& params) {
   auto statement = prepare(sql);
   if (!statement) return statement.error();
-  sqlite3_stmt* stmt = *statement;
+  return execute(*statement, params);
+}
+
+core::Result<SqlResult> SqliteConnection::execute(sqlite3_stmt* stmt,
+                                                  const std::vector<SqlParam>& params) {
   // Always leave the cached statement reset and unbound for the next caller.
   struct Reset {
     sqlite3_stmt* stmt;
@@ -183,7 +196,14 @@ core::Status SqliteConnection::run_script(std::string_view sql) {
 core::Result<bool> SqliteConnection::plan_uses_index(std::string_view sql,
                                                      const std::vector<SqlParam>& params,
                                                      std::string_view table) {
-  auto plan = run(fmt::format("EXPLAIN QUERY PLAN {}", sql), params);
+  // EXPLAIN never opens a read transaction, so it would plan against this connection's cached
+  // schema: a real read first picks up indexes another connection added or dropped. And it is
+  // not cached, or the plan would outlive the indexes it describes.
+  if (auto read = run("SELECT count(*) FROM sqlite_schema", {}); !read) return read.error();
+  auto statement = prepare_uncached(fmt::format("EXPLAIN QUERY PLAN {}", sql));
+  if (!statement) return statement.error();
+  auto plan = execute(*statement, params);
+  sqlite3_finalize(*statement);
   if (!plan) return plan.error();
   bool searched = false;
   for (const auto& row : plan->rows) {
@@ -194,12 +214,23 @@ core::Result<bool> SqliteConnection::plan_uses_index(std::string_view sql,
   return searched;
 }
 
+// Switching a new file to WAL needs a lock that another process opening the same file at the same
+// moment (a second replica) may hold briefly, and SQLite reports that as BUSY without consulting
+// the busy handler: so retry, for at most the busy timeout.
+int enable_wal(sqlite3* db) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  while (true) {
+    const int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return rc;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 core::Status configure(sqlite3* db) {
-  const auto pragmas = fmt::format(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-      "PRAGMA busy_timeout = {};",
-      kBusyTimeoutMs);
-  if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  constexpr const char* kPragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+  if (enable_wal(db) != SQLITE_OK ||
+      sqlite3_exec(db, kPragmas, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return core::make_error(Code::unavailable,
                             fmt::format("configuring SQLite failed: {}", sqlite3_errmsg(db)));
   }

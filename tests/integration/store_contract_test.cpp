@@ -1,0 +1,592 @@
+// The Store contract: every case runs against a SQLite file and a real PostgreSQL.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "crypto/openssl_random.hpp"
+#include "store/audit_chain.hpp"
+#include "store/embedded_migrations.hpp"
+#include "store/open_store.hpp"
+#include "store/postgres/postgres_connection.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_servers.hpp"
+
+namespace oauth_manager {
+namespace {
+
+using core::Code;
+using core::from_unix_ms;
+using testing::TempDir;
+
+struct SqliteBackend {
+  static constexpr std::string_view kName = "sqlite";
+  TempDir dir;
+  std::string path = (dir / "store.db").string();
+
+  bool available() { return true; }
+  std::string url() const { return "sqlite://" + path; }
+  std::unique_ptr<store::SqlConnection> raw() const { return *store::sqlite::connect(path); }
+  // Edits a row behind the store's back, as an attacker with file access could.
+  static constexpr std::string_view kTamperAudit =
+      "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET outcome = 'denied' "
+      "WHERE seq = 2";
+};
+
+struct PostgresBackend {
+  static constexpr std::string_view kName = "postgres";
+  std::unique_ptr<testing::PostgresSchema> schema;
+
+  bool available() {
+    const auto server = testing::postgres_url();
+    if (!server) return false;
+    schema = std::make_unique<testing::PostgresSchema>(*server);
+    return true;
+  }
+  std::string url() const { return schema->url(); }
+  std::unique_ptr<store::SqlConnection> raw() const {
+    return *store::postgres::connect(schema->url());
+  }
+  static constexpr std::string_view kTamperAudit =
+      "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only; "
+      "UPDATE audit_events SET outcome = 'denied' WHERE seq = 2";
+};
+
+template <typename Backend>
+class StoreContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!backend_.available()) {
+      if (testing::servers_required()) FAIL() << "PostgreSQL is required but not configured";
+      GTEST_SKIP() << "no PostgreSQL: run through scripts/with-test-services (make test)";
+    }
+    store_ = open();
+    auto migrated = store_->migrate();
+    ASSERT_TRUE(migrated) << migrated.error().message;
+  }
+
+  std::unique_ptr<store::Store> open(int pool_size = 8) {
+    auto opened = store::open_store(backend_.url(), pool_size);
+    EXPECT_TRUE(opened);
+    return std::move(*opened);
+  }
+
+  core::Integration integration(const std::string& user, const std::string& provider,
+                                const std::string& account) {
+    core::Integration value;
+    value.id = core::new_id(random_);
+    value.user_id = user;
+    value.provider = provider;
+    value.provider_account_id = account;
+    value.account_email = account + "@example.com";
+    value.account_name = "Account " + account;
+    value.granted_scopes = {"openid", "email"};
+    value.created_at = from_unix_ms(1'700'000'000'123);
+    value.updated_at = value.created_at;
+    return value;
+  }
+
+  core::Integration stored_integration(const std::string& user = "alice",
+                                       const std::string& account = "acct-1") {
+    auto stored = store_->upsert_integration(integration(user, "google", account));
+    EXPECT_TRUE(stored) << stored.error().message;
+    return *stored;
+  }
+
+  core::TokenRecord tokens_for(const std::string& integration_id, const std::string& access) {
+    core::TokenRecord tokens;
+    tokens.integration_id = integration_id;
+    tokens.access_token_ciphertext = access;
+    tokens.refresh_token_ciphertext = std::string("refresh\0\xff\x01", 10);
+    tokens.token_type = "Bearer";
+    tokens.expires_at = from_unix_ms(1'700'000'360'000);
+    tokens.key_id = "k1";
+    tokens.updated_at = from_unix_ms(1'700'000'000'000);
+    return tokens;
+  }
+
+  core::AuthState state(const std::string& hash, std::int64_t expires_ms = 1'700'000'600'000) {
+    core::AuthState value;
+    value.state_hash = hash;
+    value.user_id = "alice";
+    value.provider = "google";
+    value.pkce_verifier_ciphertext = std::string("\x00verifier\x80", 10);
+    value.nonce = "nonce-1";
+    value.requested_scopes = {"openid", "https://www.googleapis.com/auth/calendar"};
+    value.return_to = "https://app.example.com/done";
+    value.created_at = from_unix_ms(1'700'000'000'000);
+    value.expires_at = from_unix_ms(expires_ms);
+    return value;
+  }
+
+  core::AuditEvent audit(const std::string& event, const std::string& user,
+                         std::int64_t at_ms = 1'700'000'000'000) {
+    core::AuditEvent value;
+    value.id = core::new_id(random_);
+    value.occurred_at = from_unix_ms(at_ms);
+    value.actor = "service:test";
+    value.event = event;
+    value.user_id = user;
+    value.outcome = "success";
+    value.request_id = "req-1";
+    value.ip = "127.0.0.1";
+    value.details = R"({"provider":"google"})";
+    return value;
+  }
+
+  Backend backend_;
+  std::unique_ptr<store::Store> store_;
+  crypto::OpenSslRandom random_;
+};
+
+using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
+class BackendNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::string(T::kName);
+  }
+};
+TYPED_TEST_SUITE(StoreContract, Backends, BackendNames);
+
+TYPED_TEST(StoreContract, MigratingAgainAppliesNothing) {
+  auto again = this->store_->migrate();
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->applied.empty());
+  EXPECT_GE(again->current_version, 1);
+}
+
+TYPED_TEST(StoreContract, ConcurrentMigrationsApplyEachMigrationOnce) {
+  // A second, empty database: two "replicas" start at once and both migrate.
+  TypeParam fresh;
+  ASSERT_TRUE(fresh.available());
+  auto first = store::open_store(fresh.url(), 2);
+  auto second = store::open_store(fresh.url(), 2);
+  ASSERT_TRUE(first && second);
+  core::Result<store::MigrationReport> first_report = core::make_error(Code::internal, "not run");
+  core::Result<store::MigrationReport> second_report = core::make_error(Code::internal, "not run");
+  std::thread a([&] { first_report = (*first)->migrate(); });
+  std::thread b([&] { second_report = (*second)->migrate(); });
+  a.join();
+  b.join();
+  ASSERT_TRUE(first_report) << first_report.error().message;
+  ASSERT_TRUE(second_report) << second_report.error().message;
+  std::multiset<std::string> applied(first_report->applied.begin(), first_report->applied.end());
+  applied.insert(second_report->applied.begin(), second_report->applied.end());
+  std::multiset<std::string> expected;
+  for (const auto& migration : store::embedded_migrations()) {
+    if (migration.backend == TypeParam::kName) {
+      expected.insert(fmt::format("{:04}_{}", migration.version, migration.name));
+    }
+  }
+  EXPECT_EQ(applied, expected);
+}
+
+TYPED_TEST(StoreContract, UpsertKeepsOneIntegrationPerAccount) {
+  const auto created = this->stored_integration("alice", "acct-1");
+  auto changed = this->integration("alice", "google", "acct-1");
+  changed.account_email = "new@example.com";
+  changed.granted_scopes = {"openid"};
+  changed.updated_at = from_unix_ms(1'700'000'999'000);
+  auto updated = this->store_->upsert_integration(changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->id, created.id);  // the existing id is kept
+  EXPECT_EQ(updated->account_email, "new@example.com");
+  EXPECT_EQ(updated->granted_scopes, std::vector<std::string>{"openid"});
+  EXPECT_EQ(updated->created_at, created.created_at);
+  EXPECT_EQ(updated->updated_at, from_unix_ms(1'700'000'999'000));
+
+  const auto second_account = this->stored_integration("alice", "acct-2");
+  EXPECT_NE(second_account.id, created.id);
+  auto listed = this->store_->list_integrations("alice", "google");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 2U);
+}
+
+TYPED_TEST(StoreContract, IntegrationRoundTripsEveryField) {
+  auto value = this->integration("bob", "microsoft", "tenant/oid");
+  value.account_name = std::nullopt;
+  value.status = core::IntegrationStatus::needs_reauth;
+  value.last_refreshed_at = from_unix_ms(1'700'000'000'999);
+  ASSERT_TRUE(this->store_->upsert_integration(value));
+  auto read = this->store_->get_integration(value.id);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->user_id, "bob");
+  EXPECT_EQ(read->provider, "microsoft");
+  EXPECT_EQ(read->provider_account_id, "tenant/oid");
+  EXPECT_EQ(read->account_email, value.account_email);
+  EXPECT_EQ(read->account_name, std::nullopt);
+  EXPECT_EQ(read->status, core::IntegrationStatus::needs_reauth);
+  EXPECT_EQ(read->granted_scopes, value.granted_scopes);
+  EXPECT_EQ(read->created_at, value.created_at);
+  EXPECT_EQ(read->last_refreshed_at, value.last_refreshed_at);
+}
+
+TYPED_TEST(StoreContract, UnknownIntegrationIsNotFound) {
+  auto read = this->store_->get_integration("no-such-id");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, Code::not_found);
+  auto status = this->store_->set_integration_status("no-such-id", core::IntegrationStatus::revoked,
+                                                     from_unix_ms(1));
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, Code::not_found);
+}
+
+TYPED_TEST(StoreContract, ListingIsPerUserAndProvider) {
+  this->stored_integration("alice", "a1");
+  this->stored_integration("bob", "b1");
+  ASSERT_TRUE(this->store_->upsert_integration(this->integration("alice", "notion", "n1")));
+  auto alice_all = this->store_->list_integrations("alice", std::nullopt);
+  auto alice_google = this->store_->list_integrations("alice", "google");
+  auto carol = this->store_->list_integrations("carol", std::nullopt);
+  ASSERT_TRUE(alice_all && alice_google && carol);
+  EXPECT_EQ(alice_all->size(), 2U);
+  ASSERT_EQ(alice_google->size(), 1U);
+  EXPECT_EQ(alice_google->front().provider_account_id, "a1");
+  EXPECT_TRUE(carol->empty());
+}
+
+TYPED_TEST(StoreContract, StatusChangeIsStored) {
+  const auto created = this->stored_integration();
+  ASSERT_TRUE(this->store_->set_integration_status(created.id, core::IntegrationStatus::revoked,
+                                                   from_unix_ms(1'800'000'000'000)));
+  auto read = this->store_->get_integration(created.id);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->status, core::IntegrationStatus::revoked);
+  EXPECT_EQ(read->updated_at, from_unix_ms(1'800'000'000'000));
+}
+
+TYPED_TEST(StoreContract, TokenCiphertextsRoundTripAsBytes) {
+  const auto created = this->stored_integration();
+  const std::string access("\x00\x01\xfe\xff ciphertext \x00", 17);
+  auto put = this->store_->put_tokens(this->tokens_for(created.id, access));
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(put->version, 1);
+  auto read = this->store_->get_tokens(created.id);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->access_token_ciphertext, access);
+  EXPECT_EQ(read->refresh_token_ciphertext, std::string("refresh\0\xff\x01", 10));
+  EXPECT_EQ(read->token_type, "Bearer");
+  EXPECT_EQ(read->expires_at, from_unix_ms(1'700'000'360'000));
+  EXPECT_EQ(read->key_id, "k1");
+  EXPECT_EQ(read->version, 1);
+}
+
+TYPED_TEST(StoreContract, ReconnectReplacesTokensWithANewVersion) {
+  const auto created = this->stored_integration();
+  ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "first")));
+  auto replaced = this->store_->put_tokens(this->tokens_for(created.id, "second"));
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->version, 2);
+  EXPECT_EQ(replaced->access_token_ciphertext, "second");
+}
+
+TYPED_TEST(StoreContract, StaleTokenVersionIsRejected) {
+  const auto created = this->stored_integration();
+  auto first = this->store_->put_tokens(this->tokens_for(created.id, "v1"));
+  ASSERT_TRUE(first);
+  auto winner = this->tokens_for(created.id, "v2-winner");
+  auto updated = this->store_->update_tokens(winner, first->version);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->version, first->version + 1);
+
+  auto loser = this->tokens_for(created.id, "v2-loser");
+  auto stale = this->store_->update_tokens(loser, first->version);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Code::conflict);
+  auto read = this->store_->get_tokens(created.id);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->access_token_ciphertext, "v2-winner");
+}
+
+TYPED_TEST(StoreContract, ConcurrentTokenUpdatesHaveExactlyOneWinner) {
+  const auto created = this->stored_integration();
+  auto first = this->store_->put_tokens(this->tokens_for(created.id, "v1"));
+  ASSERT_TRUE(first);
+  constexpr int kWriters = 8;
+  std::atomic<int> wins{0};
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      auto result = this->store_->update_tokens(this->tokens_for(created.id, fmt::format("w{}", i)),
+                                                first->version);
+      if (result) {
+        ++wins;
+      } else if (result.error().code == Code::conflict) {
+        ++conflicts;
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), kWriters - 1);
+}
+
+TYPED_TEST(StoreContract, TokensOfAMissingIntegrationAreRefused) {
+  auto put = this->store_->put_tokens(this->tokens_for("no-such-integration", "x"));
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().code, Code::not_found);
+  auto update = this->store_->update_tokens(this->tokens_for("no-such-integration", "x"), 1);
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().code, Code::not_found);
+}
+
+TYPED_TEST(StoreContract, DeletedTokensAreGone) {
+  const auto created = this->stored_integration();
+  ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "x")));
+  ASSERT_TRUE(this->store_->delete_tokens(created.id));
+  auto read = this->store_->get_tokens(created.id);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, Code::not_found);
+}
+
+TYPED_TEST(StoreContract, ScopesAreUpsertedPerProvider) {
+  ASSERT_TRUE(this->store_->upsert_scopes({{"google", "openid", "Sign in"},
+                                           {"google", "email", "Email address"},
+                                           {"notion", "read", "Read pages"}}));
+  ASSERT_TRUE(this->store_->upsert_scopes({{"google", "email", "See your email address"}}));
+  auto google = this->store_->list_scopes("google");
+  ASSERT_TRUE(google);
+  ASSERT_EQ(google->size(), 2U);
+  EXPECT_EQ(google->at(0).name, "email");
+  EXPECT_EQ(google->at(0).description, "See your email address");
+  EXPECT_EQ(google->at(1).name, "openid");
+}
+
+TYPED_TEST(StoreContract, ConsentLedgerAppendsListsAndCloses) {
+  const auto created = this->stored_integration();
+  core::Consent consent;
+  consent.id = core::new_id(this->random_);
+  consent.user_id = "alice";
+  consent.integration_id = created.id;
+  consent.requested_scopes = {"openid", "email", "calendar"};
+  consent.granted_scopes = {"openid", "email"};
+  consent.created_at = from_unix_ms(1'700'000'000'000);
+  consent.ip = "203.0.113.9";
+  consent.user_agent = "Mozilla/5.0";
+  ASSERT_TRUE(this->store_->append_consent(consent));
+
+  auto closed = this->store_->close_consents(created.id, from_unix_ms(1'700'000'500'000));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(*closed, 1);
+  auto closed_again = this->store_->close_consents(created.id, from_unix_ms(1'700'000'600'000));
+  ASSERT_TRUE(closed_again);
+  EXPECT_EQ(*closed_again, 0);  // a closed entry stays closed at its first time
+
+  auto listed = this->store_->list_consents("alice");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1U);
+  EXPECT_EQ(listed->front().requested_scopes, consent.requested_scopes);
+  EXPECT_EQ(listed->front().granted_scopes, consent.granted_scopes);
+  EXPECT_EQ(listed->front().revoked_at, from_unix_ms(1'700'000'500'000));
+  EXPECT_EQ(listed->front().user_agent, "Mozilla/5.0");
+  auto other = this->store_->list_consents("bob");
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
+}
+
+TYPED_TEST(StoreContract, ConsentLedgerRefusesEditsAndDeletes) {
+  const auto created = this->stored_integration();
+  core::Consent consent;
+  consent.id = "consent-1";
+  consent.user_id = "alice";
+  consent.integration_id = created.id;
+  consent.created_at = from_unix_ms(1);
+  ASSERT_TRUE(this->store_->append_consent(consent));
+  auto raw = this->backend_.raw();
+  EXPECT_FALSE(raw->run_script("UPDATE consents SET granted_scopes = 'admin'"));
+  EXPECT_FALSE(raw->run_script("DELETE FROM consents"));
+}
+
+TYPED_TEST(StoreContract, AuditChainAppendsAndVerifies) {
+  for (int i = 0; i < 5; ++i) {
+    auto appended = this->store_->append_audit(
+        this->audit(i % 2 == 0 ? "token.read" : "integration.connected", "alice",
+                    1'700'000'000'000 + i));
+    ASSERT_TRUE(appended) << appended.error().message;
+    EXPECT_EQ(appended->hash, store::chain_hash(appended->prev_hash, *appended));
+  }
+  auto events = this->store_->list_audit({});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 5U);
+  EXPECT_EQ(events->front().prev_hash, store::kGenesisHash);
+  for (std::size_t i = 1; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].prev_hash, (*events)[i - 1].hash);
+    EXPECT_GT((*events)[i].seq, (*events)[i - 1].seq);
+  }
+  auto verification = store::verify_audit_chain(*this->store_);
+  ASSERT_TRUE(verification);
+  EXPECT_TRUE(verification->intact) << verification->problem;
+  EXPECT_EQ(verification->events_checked, 5);
+}
+
+TYPED_TEST(StoreContract, ConcurrentAuditAppendsKeepOneChain) {
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 15;
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!this->store_->append_audit(this->audit("token.read", fmt::format("user{}", t)))) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto verification = store::verify_audit_chain(*this->store_);
+  ASSERT_TRUE(verification);
+  EXPECT_TRUE(verification->intact) << verification->problem;
+  EXPECT_EQ(verification->events_checked, kThreads * kPerThread);
+}
+
+TYPED_TEST(StoreContract, TamperedAuditRowBreaksTheChain) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(this->store_->append_audit(this->audit("x", "alice")));
+  auto raw = this->backend_.raw();
+  // Without tampering rights the append-only trigger refuses the edit.
+  EXPECT_FALSE(raw->run_script("UPDATE audit_events SET outcome = 'denied' WHERE seq = 2"));
+  EXPECT_FALSE(raw->run_script("DELETE FROM audit_events WHERE seq = 2"));
+  ASSERT_TRUE(raw->run_script(TypeParam::kTamperAudit));
+  auto verification = store::verify_audit_chain(*this->store_);
+  ASSERT_TRUE(verification);
+  EXPECT_FALSE(verification->intact);
+  EXPECT_EQ(verification->first_broken_seq, 2);
+}
+
+TYPED_TEST(StoreContract, AuditQueryFiltersAndPages) {
+  ASSERT_TRUE(this->store_->append_audit(this->audit("token.read", "alice", 1000)));
+  ASSERT_TRUE(this->store_->append_audit(this->audit("token.read", "bob", 2000)));
+  auto with_integration = this->audit("integration.connected", "alice", 3000);
+  with_integration.integration_id = "int-1";
+  ASSERT_TRUE(this->store_->append_audit(with_integration));
+  ASSERT_TRUE(this->store_->append_audit(this->audit("token.read", "alice", 4000)));
+
+  store::AuditQuery by_user;
+  by_user.user_id = "alice";
+  auto alice = this->store_->list_audit(by_user);
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->size(), 3U);
+
+  store::AuditQuery by_event;
+  by_event.event = "integration.connected";
+  by_event.integration_id = "int-1";
+  auto connected = this->store_->list_audit(by_event);
+  ASSERT_TRUE(connected);
+  ASSERT_EQ(connected->size(), 1U);
+  EXPECT_EQ(connected->front().occurred_at, from_unix_ms(3000));
+
+  store::AuditQuery window;
+  window.since = from_unix_ms(2000);
+  window.until = from_unix_ms(4000);
+  auto in_window = this->store_->list_audit(window);
+  ASSERT_TRUE(in_window);
+  EXPECT_EQ(in_window->size(), 2U);
+
+  store::AuditQuery page;
+  page.limit = 3;
+  auto first_page = this->store_->list_audit(page);
+  ASSERT_TRUE(first_page);
+  ASSERT_EQ(first_page->size(), 3U);
+  page.after_seq = first_page->back().seq;
+  auto second_page = this->store_->list_audit(page);
+  ASSERT_TRUE(second_page);
+  ASSERT_EQ(second_page->size(), 1U);
+  EXPECT_EQ(second_page->front().occurred_at, from_unix_ms(4000));
+}
+
+TYPED_TEST(StoreContract, StateRoundTripsAndIsConsumedOnce) {
+  ASSERT_TRUE(this->store_->insert_state(this->state("hash-1")));
+  auto consumed = this->store_->consume_state("hash-1", from_unix_ms(1'700'000'000'500));
+  ASSERT_TRUE(consumed) << consumed.error().message;
+  EXPECT_EQ(consumed->user_id, "alice");
+  EXPECT_EQ(consumed->provider, "google");
+  EXPECT_EQ(consumed->pkce_verifier_ciphertext, std::string("\x00verifier\x80", 10));
+  EXPECT_EQ(consumed->nonce, "nonce-1");
+  EXPECT_EQ(consumed->requested_scopes.size(), 2U);
+  EXPECT_EQ(consumed->return_to, "https://app.example.com/done");
+  EXPECT_EQ(consumed->expires_at, from_unix_ms(1'700'000'600'000));
+  EXPECT_EQ(consumed->consumed_at, from_unix_ms(1'700'000'000'500));
+
+  auto replay = this->store_->consume_state("hash-1", from_unix_ms(1'700'000'000'600));
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code, Code::not_found);
+  auto unknown = this->store_->consume_state("hash-unknown", from_unix_ms(1));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::not_found);
+}
+
+TYPED_TEST(StoreContract, DuplicateStateHashIsAConflict) {
+  ASSERT_TRUE(this->store_->insert_state(this->state("dup")));
+  auto again = this->store_->insert_state(this->state("dup"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::conflict);
+}
+
+TYPED_TEST(StoreContract, ConcurrentConsumersOfOneStateHaveExactlyOneWinner) {
+  constexpr int kRounds = 10;
+  constexpr int kConsumers = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const auto hash = fmt::format("race-{}", round);
+    ASSERT_TRUE(this->store_->insert_state(this->state(hash)));
+    std::atomic<int> winners{0};
+    std::atomic<int> losers{0};
+    std::vector<std::thread> consumers;
+    for (int i = 0; i < kConsumers; ++i) {
+      consumers.emplace_back([&] {
+        auto result = this->store_->consume_state(hash, from_unix_ms(1'700'000'000'001));
+        if (result) {
+          ++winners;
+        } else if (result.error().code == Code::not_found) {
+          ++losers;
+        }
+      });
+    }
+    for (auto& consumer : consumers) consumer.join();
+    EXPECT_EQ(winners.load(), 1) << "round " << round;
+    EXPECT_EQ(losers.load(), kConsumers - 1) << "round " << round;
+  }
+}
+
+TYPED_TEST(StoreContract, ExpiredStatesAreDeleted) {
+  ASSERT_TRUE(this->store_->insert_state(this->state("old", 1000)));
+  ASSERT_TRUE(this->store_->insert_state(this->state("new", 5000)));
+  auto deleted = this->store_->delete_expired_states(from_unix_ms(3000));
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_FALSE(this->store_->consume_state("old", from_unix_ms(3000)));
+  EXPECT_TRUE(this->store_->consume_state("new", from_unix_ms(3000)));
+}
+
+TYPED_TEST(StoreContract, HotLookupsUseIndexes) {
+  // Enough rows that a planner has a real choice to make.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(this->store_->upsert_integration(
+        this->integration(fmt::format("user{}", i), "google", fmt::format("acct{}", i))));
+    ASSERT_TRUE(this->store_->insert_state(this->state(fmt::format("hash{}", i))));
+  }
+  for (auto lookup : {store::IndexedLookup::integrations_by_user_provider,
+                      store::IndexedLookup::state_by_hash}) {
+    auto indexed = this->store_->lookup_uses_index(lookup);
+    ASSERT_TRUE(indexed) << indexed.error().message;
+    EXPECT_TRUE(*indexed) << "lookup " << static_cast<int>(lookup) << " scans the table";
+  }
+  // The probe is not vacuous: without the index the same lookup is a full scan.
+  ASSERT_TRUE(this->backend_.raw()->run_script("DROP INDEX integrations_user_provider_account"));
+  auto unindexed =
+      this->store_->lookup_uses_index(store::IndexedLookup::integrations_by_user_provider);
+  ASSERT_TRUE(unindexed);
+  EXPECT_FALSE(*unindexed);
+}
+
+TYPED_TEST(StoreContract, PingAnswers) { EXPECT_TRUE(this->store_->ping()); }
+
+}  // namespace
+}  // namespace oauth_manager

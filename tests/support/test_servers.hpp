@@ -1,0 +1,41 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace oauth_manager::testing {
+
+// URLs of the servers scripts/with-test-services started, if any.
+std::optional<std::string> postgres_url();
+std::optional<std::string> redis_url();
+// True under scripts/with-test-services: a missing server is then a failure, not a skip.
+bool servers_required();
+
+// A fresh PostgreSQL schema for one test, dropped afterwards; url() points search_path at it.
+class PostgresSchema {
+ public:
+  explicit PostgresSchema(const std::string& server_url);
+  PostgresSchema(const PostgresSchema&) = delete;
+  PostgresSchema& operator=(const PostgresSchema&) = delete;
+  ~PostgresSchema();
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string server_url_;
+  std::string name_;
+  std::string url_;
+};
+
+}  // namespace oauth_manager::testing
+
+// Skips the test when PostgreSQL is not available, or fails it under with-test-services.
+#define OAM_REQUIRE_POSTGRES(url_variable)                                                  \
+  const auto url_variable = ::oauth_manager::testing::postgres_url();                       \
+  if (!url_variable) {                                                                      \
+    if (::oauth_manager::testing::servers_required()) {                                     \
+      FAIL() << "OAM_TEST_POSTGRES_URL is not set although test servers are required";      \
+    }                                                                                       \
+    GTEST_SKIP() << "no PostgreSQL: run through scripts/with-test-services (make test)";    \
+  }
