@@ -10,23 +10,40 @@ namespace {
 std::string_view title(core::Code code) {
   using core::Code;
   switch (code) {
-    case Code::invalid_request: return "The request is invalid";
-    case Code::unauthenticated: return "Authentication is required";
-    case Code::forbidden: return "The caller may not do this";
-    case Code::not_found: return "Not found";
-    case Code::method_not_allowed: return "Method not allowed";
-    case Code::conflict: return "The request conflicts with the current state";
-    case Code::payload_too_large: return "The request body is too large";
-    case Code::headers_too_large: return "The request headers are too large";
-    case Code::provider_unknown: return "Unknown provider";
-    case Code::state_invalid: return "The authorization state is invalid";
-    case Code::state_expired: return "The authorization state has expired";
-    case Code::needs_reauth: return "The integration must be connected again";
-    case Code::insufficient_scope: return "The integration lacks a required scope";
-    case Code::provider_error: return "The provider failed";
-    case Code::rate_limited: return "Too many requests";
-    case Code::unavailable: return "The service is temporarily unavailable";
-    case Code::internal: return "Internal error";
+    case Code::invalid_request:
+      return "The request is invalid";
+    case Code::unauthenticated:
+      return "Authentication is required";
+    case Code::forbidden:
+      return "The caller may not do this";
+    case Code::not_found:
+      return "Not found";
+    case Code::method_not_allowed:
+      return "Method not allowed";
+    case Code::conflict:
+      return "The request conflicts with the current state";
+    case Code::payload_too_large:
+      return "The request body is too large";
+    case Code::headers_too_large:
+      return "The request headers are too large";
+    case Code::provider_unknown:
+      return "Unknown provider";
+    case Code::state_invalid:
+      return "The authorization state is invalid";
+    case Code::state_expired:
+      return "The authorization state has expired";
+    case Code::needs_reauth:
+      return "The integration must be connected again";
+    case Code::insufficient_scope:
+      return "The integration lacks a required scope";
+    case Code::provider_error:
+      return "The provider failed";
+    case Code::rate_limited:
+      return "Too many requests";
+    case Code::unavailable:
+      return "The service is temporarily unavailable";
+    case Code::internal:
+      return "Internal error";
   }
   return "Internal error";
 }
@@ -36,23 +53,40 @@ std::string_view title(core::Code code) {
 int http_status(core::Code code) {
   using core::Code;
   switch (code) {
-    case Code::invalid_request: return 400;
-    case Code::unauthenticated: return 401;
-    case Code::forbidden: return 403;
-    case Code::not_found: return 404;
-    case Code::method_not_allowed: return 405;
-    case Code::conflict: return 409;
-    case Code::payload_too_large: return 413;
-    case Code::headers_too_large: return 431;
-    case Code::provider_unknown: return 404;
-    case Code::state_invalid: return 400;
-    case Code::state_expired: return 400;
-    case Code::needs_reauth: return 409;
-    case Code::insufficient_scope: return 403;
-    case Code::provider_error: return 503;
-    case Code::rate_limited: return 429;
-    case Code::unavailable: return 503;
-    case Code::internal: return 500;
+    case Code::invalid_request:
+      return 400;
+    case Code::unauthenticated:
+      return 401;
+    case Code::forbidden:
+      return 403;
+    case Code::not_found:
+      return 404;
+    case Code::method_not_allowed:
+      return 405;
+    case Code::conflict:
+      return 409;
+    case Code::payload_too_large:
+      return 413;
+    case Code::headers_too_large:
+      return 431;
+    case Code::provider_unknown:
+      return 404;
+    case Code::state_invalid:
+      return 400;
+    case Code::state_expired:
+      return 400;
+    case Code::needs_reauth:
+      return 409;
+    case Code::insufficient_scope:
+      return 403;
+    case Code::provider_error:
+      return 503;
+    case Code::rate_limited:
+      return 429;
+    case Code::unavailable:
+      return 503;
+    case Code::internal:
+      return 500;
   }
   return 500;
 }

@@ -18,8 +18,8 @@ std::optional<config::Config> load_or_report(const std::optional<std::string>& c
   if (config_file) path = *config_file;
   auto loaded = config::load_config(path, config::process_environment());
   if (loaded.config) return std::move(loaded.config);
-  fmt::print(stderr, "oauth-manager: the configuration has {} problem{}:\n",
-             loaded.problems.size(), loaded.problems.size() == 1 ? "" : "s");
+  fmt::print(stderr, "oauth-manager: the configuration has {} problem{}:\n", loaded.problems.size(),
+             loaded.problems.size() == 1 ? "" : "s");
   for (const auto& problem : loaded.problems) {
     fmt::print(stderr, "  - {}: {}\n", problem.key, problem.message);
   }
@@ -30,11 +30,12 @@ int check_config_command(const std::optional<std::string>& config_file) {
   const auto config = load_or_report(config_file);
   if (!config) return kExitBadConfig;
   const auto backend = config->database.url.rfind("sqlite://", 0) == 0 ? "sqlite" : "postgres";
-  fmt::print("configuration is valid: listen {}:{}, public URL {}, {} database, {} key{} "
-             "(primary \"{}\"), redis {}\n",
-             config->server.listen_host, config->server.listen_port, config->server.public_url,
-             backend, config->crypto.keys.size(), config->crypto.keys.size() == 1 ? "" : "s",
-             config->crypto.keys.front().id, config->redis.url ? "configured" : "not configured");
+  fmt::print(
+      "configuration is valid: listen {}:{}, public URL {}, {} database, {} key{} "
+      "(primary \"{}\"), redis {}\n",
+      config->server.listen_host, config->server.listen_port, config->server.public_url, backend,
+      config->crypto.keys.size(), config->crypto.keys.size() == 1 ? "" : "s",
+      config->crypto.keys.front().id, config->redis.url ? "configured" : "not configured");
   return kExitOk;
 }
 
@@ -59,7 +60,8 @@ int gen_key_command(const std::optional<std::string>& out_file, const std::strin
   crypto::OpenSslRandom random;
   const auto spec = crypto::generate_key_spec(random, kid);
   if (!crypto::parse_data_key(spec)) {
-    fmt::print(stderr, "oauth-manager gen-key: \"{}\" is not a valid key id (use A-Z a-z 0-9 - _ .)\n",
+    fmt::print(stderr,
+               "oauth-manager gen-key: \"{}\" is not a valid key id (use A-Z a-z 0-9 - _ .)\n",
                kid);
     return kExitFailure;
   }
@@ -76,8 +78,8 @@ int gen_key_command(const std::optional<std::string>& out_file, const std::strin
   }
   const auto contents =
       fmt::format("# oauth-manager data keys: the first line is the primary key.\n{}\n", spec);
-  const bool written = ::write(fd, contents.data(), contents.size()) ==
-                       static_cast<ssize_t>(contents.size());
+  const bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
   ::close(fd);
   if (!written) {
     fmt::print(stderr, "oauth-manager gen-key: writing \"{}\" failed\n", *out_file);

@@ -1,9 +1,9 @@
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 
 #include <thread>
 #include <vector>
@@ -78,17 +78,16 @@ int serve_command(const config::Config& config) {
     deadline.expires_after(std::chrono::seconds(config.server.shutdown_timeout_seconds));
     deadline.async_wait([&](const boost::system::error_code& wait_error) {
       if (wait_error) return;  // cancelled: every connection finished in time
-      log::warn("server.shutdown_timeout",
-                {{"seconds", config.server.shutdown_timeout_seconds}});
+      log::warn("server.shutdown_timeout", {{"seconds", config.server.shutdown_timeout_seconds}});
       io.stop();
     });
   });
 
-  log::info("server.listening", {{"address", fmt::format("{}:{}", config.server.listen_host,
-                                                         server.port())},
-                                 {"public_url", config.server.public_url},
-                                 {"threads", config.server.threads},
-                                 {"database", store.backend_name()}});
+  log::info("server.listening",
+            {{"address", fmt::format("{}:{}", config.server.listen_host, server.port())},
+             {"public_url", config.server.public_url},
+             {"threads", config.server.threads},
+             {"database", store.backend_name()}});
   std::vector<std::thread> threads;
   for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <toml++/toml.h>
 #include <variant>
 
 #include "config/suggest.hpp"
@@ -56,18 +56,21 @@ std::string dotted(const KeySpec& spec) { return fmt::format("{}.{}", spec.secti
 
 std::string env_name(const KeySpec& spec) {
   auto name = fmt::format("{}{}_{}", kEnvPrefix, spec.section, spec.key);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return static_cast<char>(std::toupper(c));
-  });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return name;
 }
 
 std::string_view kind_name(Kind kind) {
   switch (kind) {
-    case Kind::string: return "a string";
-    case Kind::integer: return "an integer";
-    case Kind::boolean: return "true or false";
-    case Kind::string_list: return "an array of strings";
+    case Kind::string:
+      return "a string";
+    case Kind::integer:
+      return "an integer";
+    case Kind::boolean:
+      return "true or false";
+    case Kind::string_list:
+      return "an array of strings";
   }
   return "a value";
 }
@@ -158,8 +161,8 @@ void ConfigBuilder::read_file(const std::filesystem::path& file) {
       const auto* spec = find_spec(section, key);
       if (spec == nullptr) {
         const auto name = fmt::format("{}.{}", section, key);
-        problem(name, with_suggestion(fmt::format("unknown key \"{}\"", name), name,
-                                      all_dotted_keys()));
+        problem(name,
+                with_suggestion(fmt::format("unknown key \"{}\"", name), name, all_dotted_keys()));
         continue;
       }
       read_toml_value(*spec, node);
@@ -282,8 +285,8 @@ bool parse_listen(std::string_view listen, std::string& host, std::uint16_t& por
   }
   const auto port_part = listen.substr(colon + 1);
   unsigned value = 0;
-  const auto [end, error] = std::from_chars(port_part.data(), port_part.data() + port_part.size(),
-                                            value);
+  const auto [end, error] =
+      std::from_chars(port_part.data(), port_part.data() + port_part.size(), value);
   if (error != std::errc{} || end != port_part.data() + port_part.size() || value > 65535) {
     return false;
   }
@@ -318,12 +321,10 @@ void ConfigBuilder::build_server(ServerConfig& server) {
   }
   const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   server.threads = integer_in_range("server", "threads", cores, 1, 256);
-  server.max_body_bytes = static_cast<std::size_t>(
-      integer_in_range("server", "max_body_bytes", static_cast<int>(server.max_body_bytes), 1024,
-                       64 << 20));
-  server.max_header_bytes = static_cast<std::size_t>(
-      integer_in_range("server", "max_header_bytes", static_cast<int>(server.max_header_bytes),
-                       1024, 1 << 20));
+  server.max_body_bytes = static_cast<std::size_t>(integer_in_range(
+      "server", "max_body_bytes", static_cast<int>(server.max_body_bytes), 1024, 64 << 20));
+  server.max_header_bytes = static_cast<std::size_t>(integer_in_range(
+      "server", "max_header_bytes", static_cast<int>(server.max_header_bytes), 1024, 1 << 20));
   server.read_timeout_seconds =
       integer_in_range("server", "read_timeout_seconds", server.read_timeout_seconds, 1, 3600);
   server.idle_timeout_seconds =
@@ -335,8 +336,8 @@ void ConfigBuilder::build_server(ServerConfig& server) {
 void ConfigBuilder::build_database(DatabaseConfig& database) {
   if (const auto* url = raw<std::string>("database", "url")) database.url = *url;
   const bool sqlite = database.url.rfind("sqlite://", 0) == 0 && database.url.size() > 9;
-  const bool postgres = database.url.rfind("postgresql://", 0) == 0 ||
-                        database.url.rfind("postgres://", 0) == 0;
+  const bool postgres =
+      database.url.rfind("postgresql://", 0) == 0 || database.url.rfind("postgres://", 0) == 0;
   if (!sqlite && !postgres) {
     problem("database.url",
             "must be \"sqlite://<path>\" (e.g. \"sqlite://var/oauth-manager.db\", or "
@@ -382,7 +383,8 @@ void ConfigBuilder::build_crypto(CryptoConfig& crypto) {
   } else if (keys_file != nullptr) {
     struct stat info {};
     if (::stat(keys_file->c_str(), &info) != 0) {
-      problem("crypto.keys_file", fmt::format("cannot read \"{}\"; {}", *keys_file, kCreateKeyHint));
+      problem("crypto.keys_file",
+              fmt::format("cannot read \"{}\"; {}", *keys_file, kCreateKeyHint));
       return;
     }
     if ((info.st_mode & S_IROTH) != 0) {
@@ -412,8 +414,8 @@ void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
     if (std::find(kLevels.begin(), kLevels.end(), *level) == kLevels.end()) {
-      problem("log.level", with_suggestion("must be one of trace, debug, info, warn, error",
-                                           *level, kLevels));
+      problem("log.level",
+              with_suggestion("must be one of trace, debug, info, warn, error", *level, kLevels));
     } else {
       log.level = *level;
     }

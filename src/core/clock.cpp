@@ -1,7 +1,7 @@
 #include "core/clock.hpp"
 
-#include <ctime>
 #include <fmt/format.h>
+#include <ctime>
 
 namespace oauth_manager::core {
 

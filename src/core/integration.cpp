@@ -4,9 +4,12 @@ namespace oauth_manager::core {
 
 std::string_view status_name(IntegrationStatus status) {
   switch (status) {
-    case IntegrationStatus::active: return "active";
-    case IntegrationStatus::needs_reauth: return "needs_reauth";
-    case IntegrationStatus::revoked: return "revoked";
+    case IntegrationStatus::active:
+      return "active";
+    case IntegrationStatus::needs_reauth:
+      return "needs_reauth";
+    case IntegrationStatus::revoked:
+      return "revoked";
   }
   return "active";
 }

@@ -11,8 +11,8 @@ namespace {
 
 bool valid_key_id(std::string_view kid) {
   return !kid.empty() && kid.size() <= 64 && std::all_of(kid.begin(), kid.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -38,9 +38,9 @@ core::Result<DataKey> parse_data_key(std::string_view spec) {
   }
   auto secret = base64_decode(spec.substr(colon + 1));
   if (!secret || secret->size() != kDataKeyBytes) {
-    return core::make_error(core::Code::invalid_request,
-                            fmt::format("key \"{}\" is not the base64 of exactly {} bytes", kid,
-                                        kDataKeyBytes));
+    return core::make_error(
+        core::Code::invalid_request,
+        fmt::format("key \"{}\" is not the base64 of exactly {} bytes", kid, kDataKeyBytes));
   }
   return DataKey{std::string(kid), std::move(*secret)};
 }
@@ -62,9 +62,9 @@ core::Result<std::vector<DataKey>> parse_keys_file(std::string_view contents) {
     const bool duplicate = std::any_of(keys.begin(), keys.end(),
                                        [&](const DataKey& other) { return other.id == key->id; });
     if (duplicate) {
-      return core::make_error(core::Code::invalid_request,
-                              fmt::format("line {}: key id \"{}\" appears twice", line_number,
-                                          key->id));
+      return core::make_error(
+          core::Code::invalid_request,
+          fmt::format("line {}: key id \"{}\" appears twice", line_number, key->id));
     }
     keys.push_back(std::move(*key));
   }

@@ -12,9 +12,9 @@ namespace oauth_manager::http {
 // An HTTP request as handlers see it: no Beast types, so handlers stay plain functions.
 struct Request {
   std::string method;
-  std::string path;   // without the query string
-  std::string query;  // after '?', undecoded
-  std::map<std::string, std::string> path_params;  // percent-decoded
+  std::string path;                                          // without the query string
+  std::string query;                                         // after '?', undecoded
+  std::map<std::string, std::string> path_params;            // percent-decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
   std::string body;
   std::string remote_ip;

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -39,8 +39,8 @@ constexpr std::size_t kMaxRequestIdLength = 128;
 bool valid_request_id(std::string_view id) {
   return !id.empty() && id.size() <= kMaxRequestIdLength &&
          std::all_of(id.begin(), id.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                  c == '.' || c == ':';
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                  c == ':';
          });
 }
 
@@ -84,8 +84,8 @@ Request to_request(const bhttp::request<bhttp::string_body>& message, std::strin
   request.body = message.body();
   request.remote_ip = std::move(remote_ip);
   const auto incoming_id = request.header("x-request-id");
-  request.request_id = incoming_id && valid_request_id(*incoming_id) ? std::string(*incoming_id)
-                                                                     : new_request_id();
+  request.request_id =
+      incoming_id && valid_request_id(*incoming_id) ? std::string(*incoming_id) : new_request_id();
   return request;
 }
 
@@ -131,9 +131,9 @@ core::Status Server::listen() {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return core::make_error(core::Code::unavailable,
-                            fmt::format("cannot listen on {}:{}: {}", options_.host,
-                                        options_.port, ec.message()));
+    return core::make_error(
+        core::Code::unavailable,
+        fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
   }
   bound_port_ = acceptor_.local_endpoint().port();
   return {};
@@ -187,7 +187,8 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
     stream.expires_after(options_.read_timeout);
-    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_read(stream, buffer, parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (auto error = error_for_read_failure(ec)) {
         Request request;
@@ -213,8 +214,8 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
                             message.method() == bhttp::verb::head);
     stream.expires_after(options_.read_timeout);
     co_await bhttp::async_write(stream, reply, asio::redirect_error(asio::use_awaitable, ec));
-    const auto elapsed = std::chrono::duration<double, std::milli>(
-        std::chrono::steady_clock::now() - started);
+    const auto elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
     // The path only: query strings can carry codes and states, headers can carry tokens.
     log::info("http.access", {{"method", request.method},
                               {"path", request.path},
@@ -240,14 +241,14 @@ asio::awaitable<Response> Server::dispatch(Request& request) {
   auto match = router_.match(request.method, request.path);
   using Outcome = Router::Match::Outcome;
   if (match.outcome == Outcome::not_found) {
-    co_return respond_error_(
-        core::make_error(core::Code::not_found, "no resource at this path"), request);
+    co_return respond_error_(core::make_error(core::Code::not_found, "no resource at this path"),
+                             request);
   }
   if (match.outcome == Outcome::method_not_allowed) {
-    auto response = respond_error_(
-        core::make_error(core::Code::method_not_allowed,
-                         fmt::format("{} is not allowed here", request.method)),
-        request);
+    auto response =
+        respond_error_(core::make_error(core::Code::method_not_allowed,
+                                        fmt::format("{} is not allowed here", request.method)),
+                       request);
     std::string allowed;
     for (const auto& method : match.allowed_methods) {
       allowed += (allowed.empty() ? "" : ", ") + method;
@@ -260,9 +261,9 @@ asio::awaitable<Response> Server::dispatch(Request& request) {
     co_return co_await (*match.handler)(request);
   } catch (const std::exception& error) {
     // A bug, not the client's fault: the details go to the log, not to the client.
-    log::error("http.handler_failed", {{"request_id", request.request_id},
-                                       {"path", request.path},
-                                       {"error", error.what()}});
+    log::error(
+        "http.handler_failed",
+        {{"request_id", request.request_id}, {"path", request.path}, {"error", error.what()}});
   }
   co_return respond_error_(
       core::make_error(core::Code::internal, "an internal error occurred; see the server log"),

@@ -16,11 +16,16 @@ std::atomic<config::LogFormat> g_format{config::LogFormat::json};
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -59,9 +64,9 @@ std::string format_text(Level level, std::string_view event, const nlohmann::jso
       line += ' ';
       line += key;
       line += '=';
-      line += value.is_string() ? value.get<std::string>()
-                                : value.dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+      line += value.is_string()
+                  ? value.get<std::string>()
+                  : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   return line;

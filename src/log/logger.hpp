@@ -13,7 +13,8 @@ enum class Level { trace, debug, info, warn, error };
 // safe to log: never tokens, secrets, codes, verifiers or header values.
 void configure(std::string_view level, config::LogFormat format);
 bool enabled(Level level);
-void write(Level level, std::string_view event, const nlohmann::json& fields = nlohmann::json::object());
+void write(Level level, std::string_view event,
+           const nlohmann::json& fields = nlohmann::json::object());
 
 inline void debug(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
   write(Level::debug, event, fields);

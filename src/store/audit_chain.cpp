@@ -45,8 +45,9 @@ core::Result<ChainVerification> verify_audit_chain(Store& store) {
       ++verification.events_checked;
       const char* problem = nullptr;
       if (event.prev_hash != expected_prev) {
-        problem = "prev_hash does not match the previous event's hash (a row was removed or "
-                  "reordered)";
+        problem =
+            "prev_hash does not match the previous event's hash (a row was removed or "
+            "reordered)";
       } else if (chain_hash(event.prev_hash, event) != event.hash) {
         problem = "hash does not match the event's contents (the row was changed)";
       }

@@ -33,10 +33,10 @@ class BlockingPool {
       boost::asio::post(pool_, [work = std::move(work), handler = std::move(handler)]() mutable {
         R result = call(work);
         auto executor = boost::asio::get_associated_executor(handler);
-        boost::asio::post(executor, [handler = std::move(handler),
-                                     result = std::move(result)]() mutable {
-          handler(std::move(result));
-        });
+        boost::asio::post(executor,
+                          [handler = std::move(handler), result = std::move(result)]() mutable {
+                            handler(std::move(result));
+                          });
       });
     };
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(

@@ -12,8 +12,8 @@ ConnectionPool::ConnectionPool(ConnectionFactory factory, int size,
 
 core::Result<ConnectionPool::Lease> ConnectionPool::lease() {
   std::unique_lock lock(mutex_);
-  const bool got_one = available_.wait_for(
-      lock, wait_limit_, [&] { return !idle_.empty() || open_ < size_; });
+  const bool got_one =
+      available_.wait_for(lock, wait_limit_, [&] { return !idle_.empty() || open_ < size_; });
   if (!got_one) {
     return core::make_error(core::Code::unavailable,
                             "every database connection is busy; try again shortly");

@@ -46,7 +46,8 @@ class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
 
-  virtual core::Result<SqlResult> run(std::string_view sql, const std::vector<SqlParam>& params) = 0;
+  virtual core::Result<SqlResult> run(std::string_view sql,
+                                      const std::vector<SqlParam>& params) = 0;
   virtual core::Status run_script(std::string_view sql) = 0;
   // Starts a transaction that will write (SQLite takes the write lock up front to avoid
   // deadlocking upgrades).

@@ -165,9 +165,8 @@ Status applied_migration(SqlConnection& connection, const EmbeddedMigration& mig
                          std::vector<std::string>& applied) {
   return in_write_transaction(connection, [&]() -> Status {
     // Checked again inside the write transaction: another process may have applied it meanwhile.
-    auto existing =
-        connection.run("SELECT version FROM schema_migrations WHERE version = $1",
-                       {std::int64_t{migration.version}});
+    auto existing = connection.run("SELECT version FROM schema_migrations WHERE version = $1",
+                                   {std::int64_t{migration.version}});
     if (!existing) return existing.error();
     if (!existing->rows.empty()) return {};
     if (auto ran = connection.run_script(migration.sql); !ran) {
@@ -238,17 +237,17 @@ Result<core::Integration> SqlStore::upsert_integration(const core::Integration& 
       "updated_at = excluded.updated_at RETURNING {}",
       kIntegrationColumns);
   return with_connection([&](SqlConnection& connection) -> Result<core::Integration> {
-    auto row = single_row(
-        connection.run(sql, {integration.id, integration.user_id, integration.provider,
-                             integration.provider_account_id,
-                             text_or_null(integration.account_email),
-                             text_or_null(integration.account_name),
-                             std::string(core::status_name(integration.status)),
-                             core::join_scopes(integration.granted_scopes),
-                             core::to_unix_ms(integration.created_at),
-                             core::to_unix_ms(integration.updated_at),
-                             time_or_null(integration.last_refreshed_at)}),
-        "integration");
+    auto row =
+        single_row(connection.run(sql, {integration.id, integration.user_id, integration.provider,
+                                        integration.provider_account_id,
+                                        text_or_null(integration.account_email),
+                                        text_or_null(integration.account_name),
+                                        std::string(core::status_name(integration.status)),
+                                        core::join_scopes(integration.granted_scopes),
+                                        core::to_unix_ms(integration.created_at),
+                                        core::to_unix_ms(integration.updated_at),
+                                        time_or_null(integration.last_refreshed_at)}),
+                   "integration");
     if (!row) return row.error();
     return integration_from_row(*row);
   });
@@ -284,7 +283,8 @@ Status SqlStore::set_integration_status(std::string_view id, core::IntegrationSt
         "UPDATE integrations SET status = $2, updated_at = oam_ts($3) WHERE id = $1",
         {std::string(id), std::string(core::status_name(status)), core::to_unix_ms(now)});
     if (!result) return result.error();
-    if (result->affected == 0) return core::make_error(Code::not_found, "integration was not found");
+    if (result->affected == 0)
+      return core::make_error(Code::not_found, "integration was not found");
     return {};
   });
 }
@@ -300,12 +300,12 @@ Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) 
       "version = tokens.version + 1, updated_at = excluded.updated_at RETURNING {}",
       kTokenColumns);
   return with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
-    auto row = single_row(
-        connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
-                             blob_or_null(tokens.refresh_token_ciphertext), tokens.token_type,
-                             time_or_null(tokens.expires_at), tokens.key_id,
-                             core::to_unix_ms(tokens.updated_at)}),
-        "token set");
+    auto row =
+        single_row(connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
+                                        blob_or_null(tokens.refresh_token_ciphertext),
+                                        tokens.token_type, time_or_null(tokens.expires_at),
+                                        tokens.key_id, core::to_unix_ms(tokens.updated_at)}),
+                   "token set");
     if (!row) return row.error();
     return tokens_from_row(*row);
   });
@@ -328,11 +328,11 @@ Result<core::TokenRecord> SqlStore::update_tokens(const core::TokenRecord& token
       "WHERE integration_id = $1 AND version = $8 RETURNING {}",
       kTokenColumns);
   return with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
-    auto result = connection.run(
-        sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
-              blob_or_null(tokens.refresh_token_ciphertext), tokens.token_type,
-              time_or_null(tokens.expires_at), tokens.key_id, core::to_unix_ms(tokens.updated_at),
-              expected_version});
+    auto result =
+        connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
+                             blob_or_null(tokens.refresh_token_ciphertext), tokens.token_type,
+                             time_or_null(tokens.expires_at), tokens.key_id,
+                             core::to_unix_ms(tokens.updated_at), expected_version});
     if (!result) return result.error();
     if (!result->rows.empty()) return tokens_from_row(result->rows.front());
     auto exists = connection.run("SELECT version FROM tokens WHERE integration_id = $1",
@@ -348,8 +348,8 @@ Result<core::TokenRecord> SqlStore::update_tokens(const core::TokenRecord& token
 
 Status SqlStore::delete_tokens(std::string_view integration_id) {
   return with_connection([&](SqlConnection& connection) -> Status {
-    auto result =
-        connection.run("DELETE FROM tokens WHERE integration_id = $1", {std::string(integration_id)});
+    auto result = connection.run("DELETE FROM tokens WHERE integration_id = $1",
+                                 {std::string(integration_id)});
     if (!result) return result.error();
     return {};
   });
@@ -376,7 +376,9 @@ Result<std::vector<core::ScopeInfo>> SqlStore::list_scopes(std::string_view prov
         connection.run("SELECT provider, name, description FROM scopes WHERE provider = $1 "
                        "ORDER BY name",
                        {std::string(provider)}),
-        +[](const SqlRow& row) { return core::ScopeInfo{row.text(0), row.text(1), row.text(2)}; });
+        +[](const SqlRow& row) {
+          return core::ScopeInfo{row.text(0), row.text(1), row.text(2)};
+        });
   });
 }
 
@@ -396,8 +398,8 @@ Status SqlStore::append_consent(const core::Consent& consent) {
 }
 
 Result<std::vector<core::Consent>> SqlStore::list_consents(std::string_view user_id) {
-  const auto sql = fmt::format(
-      "SELECT {} FROM consents WHERE user_id = $1 ORDER BY created_at, id", kConsentColumns);
+  const auto sql = fmt::format("SELECT {} FROM consents WHERE user_id = $1 ORDER BY created_at, id",
+                               kConsentColumns);
   return with_connection([&](SqlConnection& connection) {
     return map_rows(connection.run(sql, {std::string(user_id)}), &consent_from_row);
   });
@@ -429,8 +431,8 @@ Result<core::AuditEvent> SqlStore::append_audit(const core::AuditEvent& event) {
       chained.prev_hash = last->rows.empty() ? std::string(kGenesisHash) : last->rows[0].text(0);
       chained.hash = chain_hash(chained.prev_hash, chained);
       auto row = single_row(
-          connection.run(insert, {chained.id, core::to_unix_ms(chained.occurred_at),
-                                  chained.actor, chained.event, text_or_null(chained.user_id),
+          connection.run(insert, {chained.id, core::to_unix_ms(chained.occurred_at), chained.actor,
+                                  chained.event, text_or_null(chained.user_id),
                                   text_or_null(chained.integration_id), chained.outcome,
                                   text_or_null(chained.request_id), text_or_null(chained.ip),
                                   chained.details, chained.prev_hash, chained.hash}),

@@ -49,7 +49,8 @@ class Store {
 
   // Inserts, or updates the account details, status and scopes of the integration with the same
   // (user_id, provider, provider_account_id). Returns the stored row (an existing id is kept).
-  virtual core::Result<core::Integration> upsert_integration(const core::Integration& integration) = 0;
+  virtual core::Result<core::Integration> upsert_integration(
+      const core::Integration& integration) = 0;
   virtual core::Result<core::Integration> get_integration(std::string_view id) = 0;
   virtual core::Result<std::vector<core::Integration>> list_integrations(
       std::string_view user_id, std::optional<std::string_view> provider) = 0;

@@ -55,8 +55,8 @@ class RunningService {
 };
 
 std::string get(std::uint16_t port, const std::string& path) {
-  return testing::http_exchange(port,
-                                "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  return testing::http_exchange(
+      port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 }
 
 TEST(Cli, HelpListsEverySubcommand) {
@@ -83,8 +83,10 @@ TEST(Cli, VersionPrintsTheVersion) {
 
 TEST(Cli, CheckConfigListsEveryProblemWithItsFix) {
   TempDir dir;
-  testing::write_file(dir / "bad.toml", "[server]\nlisen = \"x\"\n[database]\nurl = \"mysql://\"\n");
-  const auto result = run_command({kBinary, "check-config", "--config", (dir / "bad.toml").string()});
+  testing::write_file(dir / "bad.toml",
+                      "[server]\nlisen = \"x\"\n[database]\nurl = \"mysql://\"\n");
+  const auto result =
+      run_command({kBinary, "check-config", "--config", (dir / "bad.toml").string()});
   EXPECT_EQ(result.status, 2);
   EXPECT_NE(result.err.find("3 problems"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("did you mean \"server.listen\""), std::string::npos) << result.err;
@@ -119,7 +121,8 @@ TEST(Cli, GenKeyWritesAPrivateFileAndNeverOverwrites) {
   EXPECT_NE(second.status, 0);
   EXPECT_EQ(testing::read_file(file), contents);
   // And the file is usable as configured key material.
-  const auto check = run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file}});
+  const auto check =
+      run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file}});
   EXPECT_EQ(check.status, 0) << check.err;
 }
 
@@ -169,9 +172,9 @@ TEST(Service, AccessLogNeverContainsQueryStringsOrHeaderValues) {
 TEST(Service, ReadinessFailsWhileTheDatabaseIsUnreachable) {
   TempDir dir;
   // A PostgreSQL URL on a port nobody listens on; no migration at start so serve comes up.
-  RunningService service(dir, {{"OAUTH_MANAGER_DATABASE_URL",
-                                "postgresql://nobody:hunter2@127.0.0.1:1/none"},
-                               {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "false"}});
+  RunningService service(
+      dir, {{"OAUTH_MANAGER_DATABASE_URL", "postgresql://nobody:hunter2@127.0.0.1:1/none"},
+            {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "false"}});
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
   EXPECT_EQ(testing::status_of(get(service.port(), "/healthz")), 200);
   const auto ready = get(service.port(), "/readyz");
@@ -199,11 +202,11 @@ TEST(Service, AnAddressInUseIsAClearStartupError) {
   TempDir dir;
   RunningService first(dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/a.db"}});
   ASSERT_NE(first.port(), 0);
-  const auto second = run_command(
-      {kBinary, "serve"},
-      {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
-       {"OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:" + std::to_string(first.port())},
-       {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "var" / "b.db").string()}});
+  const auto second =
+      run_command({kBinary, "serve"},
+                  {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                   {"OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:" + std::to_string(first.port())},
+                   {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "var" / "b.db").string()}});
   EXPECT_EQ(second.status, 1);
   EXPECT_NE(second.err.find("server.listen_failed"), std::string::npos) << second.err;
 }

@@ -3,11 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -29,14 +29,18 @@ using testing::status_of;
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.add("GET", "/echo/{name}", [](http::Request& request) -> boost::asio::awaitable<http::Response> {
-      co_return http::json_response(200, nlohmann::json{{"name", request.path_params["name"]},
-                                                        {"query", request.query}}
-                                             .dump());
-    });
-    router_.add("POST", "/echo/{name}", [](http::Request& request) -> boost::asio::awaitable<http::Response> {
-      co_return http::json_response(200, nlohmann::json{{"bytes", request.body.size()}}.dump());
-    });
+    router_.add(
+        "GET", "/echo/{name}",
+        [](http::Request& request) -> boost::asio::awaitable<http::Response> {
+          co_return http::json_response(
+              200, nlohmann::json{{"name", request.path_params["name"]}, {"query", request.query}}
+                       .dump());
+        });
+    router_.add(
+        "POST", "/echo/{name}",
+        [](http::Request& request) -> boost::asio::awaitable<http::Response> {
+          co_return http::json_response(200, nlohmann::json{{"bytes", request.body.size()}}.dump());
+        });
     router_.add("GET", "/slow", [this](http::Request&) -> boost::asio::awaitable<http::Response> {
       slow_started_.set_value();
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 700ms);
@@ -115,16 +119,15 @@ TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
 }
 
 TEST_F(HttpServerTest, OversizedHeadersGet431) {
-  const auto response =
-      get("/echo/x", "X-Padding: " + std::string(4096, 'a') + "\r\n");
+  const auto response = get("/echo/x", "X-Padding: " + std::string(4096, 'a') + "\r\n");
   EXPECT_EQ(status_of(response), 431);
   EXPECT_EQ(nlohmann::json::parse(body_of(response))["code"], "headers_too_large");
 }
 
 TEST_F(HttpServerTest, OversizedBodyGets413) {
   const auto response = http_exchange(
-      server_->port(), "POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" +
-                           std::string(5000, 'b'));
+      server_->port(),
+      "POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'b'));
   EXPECT_EQ(status_of(response), 413);
   EXPECT_EQ(nlohmann::json::parse(body_of(response))["code"], "payload_too_large");
 }

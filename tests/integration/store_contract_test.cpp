@@ -406,9 +406,8 @@ TYPED_TEST(StoreContract, ConsentLedgerRefusesEditsAndDeletes) {
 
 TYPED_TEST(StoreContract, AuditChainAppendsAndVerifies) {
   for (int i = 0; i < 5; ++i) {
-    auto appended = this->store_->append_audit(
-        this->audit(i % 2 == 0 ? "token.read" : "integration.connected", "alice",
-                    1'700'000'000'000 + i));
+    auto appended = this->store_->append_audit(this->audit(
+        i % 2 == 0 ? "token.read" : "integration.connected", "alice", 1'700'000'000'000 + i));
     ASSERT_TRUE(appended) << appended.error().message;
     EXPECT_EQ(appended->hash, store::chain_hash(appended->prev_hash, *appended));
   }
@@ -572,8 +571,8 @@ TYPED_TEST(StoreContract, HotLookupsUseIndexes) {
         this->integration(fmt::format("user{}", i), "google", fmt::format("acct{}", i))));
     ASSERT_TRUE(this->store_->insert_state(this->state(fmt::format("hash{}", i))));
   }
-  for (auto lookup : {store::IndexedLookup::integrations_by_user_provider,
-                      store::IndexedLookup::state_by_hash}) {
+  for (auto lookup :
+       {store::IndexedLookup::integrations_by_user_provider, store::IndexedLookup::state_by_hash}) {
     auto indexed = this->store_->lookup_uses_index(lookup);
     ASSERT_TRUE(indexed) << indexed.error().message;
     EXPECT_TRUE(*indexed) << "lookup " << static_cast<int>(lookup) << " scans the table";

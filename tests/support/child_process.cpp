@@ -16,7 +16,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
                            const std::filesystem::path& working_directory) {
   std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   for (const char* inherited : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-    if (const char* value = std::getenv(inherited)) env_strings.push_back(std::string(inherited) + "=" + value);
+    if (const char* value = std::getenv(inherited))
+      env_strings.push_back(std::string(inherited) + "=" + value);
   }
   for (const auto& [name, value] : environment) env_strings.push_back(name + "=" + value);
   std::vector<char*> args;

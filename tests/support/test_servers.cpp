@@ -22,7 +22,8 @@ void run_admin(const std::string& server_url, const std::string& sql) {
     PQfinish(conn);
     throw std::runtime_error("cannot connect to the test PostgreSQL: " + reason);
   }
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PGresult* result = PQexec(conn, sql.c_str());
   const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
   std::string reason = PQerrorMessage(conn);

@@ -31,11 +31,11 @@ class PostgresSchema {
 }  // namespace oauth_manager::testing
 
 // Skips the test when PostgreSQL is not available, or fails it under with-test-services.
-#define OAM_REQUIRE_POSTGRES(url_variable)                                                  \
-  const auto url_variable = ::oauth_manager::testing::postgres_url();                       \
-  if (!url_variable) {                                                                      \
-    if (::oauth_manager::testing::servers_required()) {                                     \
-      FAIL() << "OAM_TEST_POSTGRES_URL is not set although test servers are required";      \
-    }                                                                                       \
-    GTEST_SKIP() << "no PostgreSQL: run through scripts/with-test-services (make test)";    \
+#define OAM_REQUIRE_POSTGRES(url_variable)                                               \
+  const auto url_variable = ::oauth_manager::testing::postgres_url();                    \
+  if (!url_variable) {                                                                   \
+    if (::oauth_manager::testing::servers_required()) {                                  \
+      FAIL() << "OAM_TEST_POSTGRES_URL is not set although test servers are required";   \
+    }                                                                                    \
+    GTEST_SKIP() << "no PostgreSQL: run through scripts/with-test-services (make test)"; \
   }

@@ -67,10 +67,11 @@ keys = ["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
 level = "debug"
 format = "text"
 )");
-  const auto load = load_config(dir / "c.toml", {{"OAUTH_MANAGER_SERVER_THREADS", "7"},
-                                                 {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "true"},
-                                                 {"OAUTH_MANAGER_CONFIG", "ignored"},
-                                                 {"UNRELATED", "x"}});
+  const auto load =
+      load_config(dir / "c.toml", {{"OAUTH_MANAGER_SERVER_THREADS", "7"},
+                                   {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "true"},
+                                   {"OAUTH_MANAGER_CONFIG", "ignored"},
+                                   {"UNRELATED", "x"}});
   ASSERT_TRUE(load.config) << describe(load);
   const auto& config = *load.config;
   EXPECT_EQ(config.server.listen_host, "::1");
@@ -99,17 +100,19 @@ pool_size = 0
 [log]
 level = "verbose"
 )");
-  const auto load = load_config(dir / "c.toml", {{"OAUTH_MANAGER_DATABASE_URLL", "x"},
-                                                 {"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
+  const auto load = load_config(
+      dir / "c.toml", {{"OAUTH_MANAGER_DATABASE_URLL", "x"}, {"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
   ASSERT_FALSE(load.config);
-  EXPECT_TRUE(has_problem(load, "server.listn", "did you mean \"server.listen\"")) << describe(load);
+  EXPECT_TRUE(has_problem(load, "server.listn", "did you mean \"server.listen\""))
+      << describe(load);
   EXPECT_TRUE(has_problem(load, "server.threads", "must be an integer")) << describe(load);
   EXPECT_TRUE(has_problem(load, "databse.url", "did you mean \"database.url\"")) << describe(load);
   EXPECT_TRUE(has_problem(load, "database.url", "sqlite://")) << describe(load);
   EXPECT_TRUE(has_problem(load, "database.pool_size", "between 1 and 256")) << describe(load);
   EXPECT_TRUE(has_problem(load, "log.level", "trace, debug, info")) << describe(load);
   EXPECT_TRUE(has_problem(load, "OAUTH_MANAGER_DATABASE_URLL",
-                          "did you mean \"OAUTH_MANAGER_DATABASE_URL\"")) << describe(load);
+                          "did you mean \"OAUTH_MANAGER_DATABASE_URL\""))
+      << describe(load);
   EXPECT_EQ(load.problems.size(), 7U) << describe(load);
 }
 
@@ -140,9 +143,8 @@ TEST(Config, BadListenAndPublicUrlAreReported) {
 
 TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
   TempDir dir;
-  write_file(dir / "data.keys",
-             "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" + std::string(kKey) +
-                 "\n");
+  write_file(dir / "data.keys", "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" +
+                                    std::string(kKey) + "\n");
   const auto load =
       load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", (dir / "data.keys").string()}});
   ASSERT_TRUE(load.config) << describe(load);

@@ -11,12 +11,12 @@ namespace {
 using core::Code;
 
 constexpr Code kAllCodes[] = {
-    Code::invalid_request,   Code::unauthenticated,    Code::forbidden,
-    Code::not_found,         Code::method_not_allowed, Code::conflict,
-    Code::payload_too_large, Code::headers_too_large,  Code::provider_unknown,
-    Code::state_invalid,     Code::state_expired,      Code::needs_reauth,
-    Code::insufficient_scope, Code::provider_error,    Code::rate_limited,
-    Code::unavailable,       Code::internal,
+    Code::invalid_request,    Code::unauthenticated,    Code::forbidden,
+    Code::not_found,          Code::method_not_allowed, Code::conflict,
+    Code::payload_too_large,  Code::headers_too_large,  Code::provider_unknown,
+    Code::state_invalid,      Code::state_expired,      Code::needs_reauth,
+    Code::insufficient_scope, Code::provider_error,     Code::rate_limited,
+    Code::unavailable,        Code::internal,
 };
 
 TEST(Problem, EveryCodeHasAUniqueNameAndAnErrorStatus) {

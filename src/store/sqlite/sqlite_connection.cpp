@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <thread>
 #include <map>
+#include <thread>
 
 namespace oauth_manager::store::sqlite {
 namespace {
@@ -218,7 +218,8 @@ core::Result<bool> SqliteConnection::plan_uses_index(std::string_view sql,
 // moment (a second replica) may hold briefly, and SQLite reports that as BUSY without consulting
 // the busy handler: so retry, for at most the busy timeout.
 int enable_wal(sqlite3* db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
   while (true) {
     const int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
     if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) return rc;
@@ -250,9 +251,8 @@ core::Result<std::unique_ptr<SqlConnection>> connect(const std::string& path) {
   std::error_code ignored;
   if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     auto message = fmt::format("cannot open SQLite database \"{}\": {}", path,
                                db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
