@@ -147,7 +147,11 @@ TEST(Service, ServesHealthAndReadinessOnSqliteAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(testing::status_of(health), 200);
   EXPECT_EQ(nlohmann::json::parse(testing::body_of(health))["status"], "ok");
   EXPECT_EQ(testing::status_of(get(service.port(), "/readyz")), 200);
-  EXPECT_TRUE(std::filesystem::exists(dir / "var" / "test.db"));
+  ASSERT_TRUE(std::filesystem::exists(dir / "var" / "test.db"));
+  EXPECT_EQ(std::filesystem::status(dir / "var" / "test.db").permissions() &
+                (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none)
+      << "the database file must be private to the service's user";
 
   service.process().send_signal(SIGTERM);
   EXPECT_EQ(service.process().wait_for_exit(10s), 0);

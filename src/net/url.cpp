@@ -1,0 +1,80 @@
+#include "net/url.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace oauth_manager::net {
+namespace {
+
+core::Error bad_url(std::string_view why) {
+  return core::make_error(core::Code::invalid_request, fmt::format("invalid URL: {}", why));
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+bool Url::loopback_host() const {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string Url::host_header() const {
+  const bool default_port = (https() && port == 443) || (!https() && port == 80);
+  const auto shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return default_port ? shown : fmt::format("{}:{}", shown, port);
+}
+
+core::Result<Url> parse_url(std::string_view text) {
+  Url url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return bad_url("it has no scheme");
+  url.scheme = lowercase(text.substr(0, scheme_end));
+  if (url.scheme != "http" && url.scheme != "https") return bad_url("only http and https work");
+  auto rest = text.substr(scheme_end + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, authority_end);
+  auto target = authority_end == std::string_view::npos ? std::string_view{}
+                                                        : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos) return bad_url("credentials in URLs are refused");
+  if (const auto fragment = target.find('#'); fragment != std::string_view::npos) {
+    target = target.substr(0, fragment);
+  }
+  url.target = target.empty() || target.front() == '?' ? "/" + std::string(target)
+                                                       : std::string(target);
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad_url("unclosed IPv6 bracket");
+    url.host = std::string(authority.substr(1, close - 1));
+    const auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad_url("junk after the IPv6 address");
+      port_text = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    url.host = lowercase(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return bad_url("it has no host");
+  url.port = url.https() ? 443 : 80;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (error != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535) {
+      return bad_url("the port is not a number from 1 to 65535");
+    }
+    url.port = static_cast<std::uint16_t>(value);
+  }
+  return url;
+}
+
+}  // namespace oauth_manager::net
