@@ -5,7 +5,7 @@
 
 namespace oauth_manager::api {
 
-void add_health_routes(http::Router& router, store::Store& store, store::BlockingPool& blocking) {
+void add_health_routes(http::Router& router, store::Store& store, core::BlockingPool& blocking) {
   router.add("GET", "/healthz", [](http::Request&) -> boost::asio::awaitable<http::Response> {
     co_return http::json_response(200, R"({"status":"ok"})");
   });

@@ -1,13 +1,13 @@
 #pragma once
 
 #include "http/router.hpp"
-#include "store/blocking_pool.hpp"
+#include "core/blocking_pool.hpp"
 #include "store/store.hpp"
 
 namespace oauth_manager::api {
 
 // GET /healthz: the process is up. GET /readyz: the database answers (503 otherwise), so a load
 // balancer only sends traffic to replicas that can serve it.
-void add_health_routes(http::Router& router, store::Store& store, store::BlockingPool& blocking);
+void add_health_routes(http::Router& router, store::Store& store, core::BlockingPool& blocking);
 
 }  // namespace oauth_manager::api

@@ -13,7 +13,7 @@
 #include "cli/commands.hpp"
 #include "http/server.hpp"
 #include "log/logger.hpp"
-#include "store/blocking_pool.hpp"
+#include "core/blocking_pool.hpp"
 #include "store/open_store.hpp"
 
 namespace oauth_manager::cli {
@@ -57,7 +57,7 @@ int serve_command(const config::Config& config) {
 
   // One blocking thread per connection: a database call never waits for a connection while
   // holding a thread another call could use.
-  store::BlockingPool blocking(config.database.pool_size);
+  core::BlockingPool blocking(config.database.pool_size);
   http::Router router;
   api::add_health_routes(router, store, blocking);
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/text.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/openssl_random.hpp"
 #include "log/logger.hpp"
@@ -76,10 +77,8 @@ Request to_request(const bhttp::request<bhttp::string_body>& message, std::strin
   request.path = std::string(target.substr(0, question));
   if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
   for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
+    request.headers.emplace_back(core::ascii_lowercase(field.name_string()),
+                                 std::string(field.value()));
   }
   request.body = message.body();
   request.remote_ip = std::move(remote_ip);

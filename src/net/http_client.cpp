@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "net/url.hpp"
 
 namespace oauth_manager::net {
@@ -74,10 +75,8 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
   const auto& reply = parser.get();
   response.status = static_cast<int>(reply.result_int());
   for (const auto& field : reply) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    response.headers.emplace_back(std::move(name), std::string(field.value()));
+    response.headers.emplace_back(core::ascii_lowercase(field.name_string()),
+                                  std::string(field.value()));
   }
   response.body = reply.body();
   co_return response;

@@ -2,21 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <charconv>
+
+#include "core/text.hpp"
 
 namespace oauth_manager::net {
 namespace {
 
 core::Error bad_url(std::string_view why) {
   return core::make_error(core::Code::invalid_request, fmt::format("invalid URL: {}", why));
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -35,7 +29,7 @@ core::Result<Url> parse_url(std::string_view text) {
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return bad_url("it has no scheme");
-  url.scheme = lowercase(text.substr(0, scheme_end));
+  url.scheme = core::ascii_lowercase(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") return bad_url("only http and https work");
   auto rest = text.substr(scheme_end + 3);
   const auto authority_end = rest.find_first_of("/?#");
@@ -60,7 +54,7 @@ core::Result<Url> parse_url(std::string_view text) {
     }
   } else {
     const auto colon = authority.rfind(':');
-    url.host = lowercase(authority.substr(0, colon));
+    url.host = core::ascii_lowercase(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
   if (url.host.empty()) return bad_url("it has no host");

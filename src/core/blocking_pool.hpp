@@ -13,7 +13,7 @@
 
 #include "core/error.hpp"
 
-namespace oauth_manager::store {
+namespace oauth_manager::core {
 
 // A bounded set of threads for blocking calls (database, file I/O). An I/O thread awaits the
 // result instead of blocking, so a slow database never stalls other requests.
@@ -61,4 +61,4 @@ class BlockingPool {
   boost::asio::thread_pool pool_;
 };
 
-}  // namespace oauth_manager::store
+}  // namespace oauth_manager::core

@@ -1,0 +1,74 @@
+#include "auth/authenticator.hpp"
+
+#include "core/text.hpp"
+#include "log/logger.hpp"
+
+namespace oauth_manager::auth {
+namespace {
+
+core::Error rejected(std::string reason) {
+  return core::make_error(core::Code::unauthenticated, std::move(reason));
+}
+
+// RFC 6750 §2.1: "Bearer" (any case), one space, the token.
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      core::ascii_lowercase(authorization.substr(0, kScheme.size())) != kScheme) {
+    return std::nullopt;
+  }
+  auto token = authorization.substr(kScheme.size());
+  if (token.empty() || token.find(' ') != std::string_view::npos) return std::nullopt;
+  return token;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(AuthSettings settings, std::shared_ptr<KeySource> keys,
+                             SessionStore* sessions, core::BlockingPool& blocking,
+                             const core::Clock& clock)
+    : settings_(std::move(settings)),
+      keys_(std::move(keys)),
+      sessions_(sessions),
+      blocking_(blocking),
+      clock_(clock) {}
+
+boost::asio::awaitable<core::Result<Caller>> Authenticator::authenticate(
+    std::optional<std::string_view> authorization) {
+  if (!authorization) co_return rejected("an Authorization: Bearer <JWT> header is required");
+  const auto token = bearer_token(*authorization);
+  if (!token) co_return rejected("the Authorization header must be \"Bearer <JWT>\"");
+  auto decoded = decode_jwt(*token, settings_.max_token_bytes);
+  if (!decoded) co_return decoded.error();
+  auto keys = co_await keys_->keys_for(decoded->key_id);
+  if (!keys) co_return keys.error();
+  auto claims = verify_jwt(*decoded, *keys, settings_.claims, clock_.now());
+  if (!claims) co_return claims.error();
+  auto caller = caller_from_claims(*claims, settings_.roles_claim, settings_.roles);
+  if (auto session = co_await check_session(caller, *claims); !session) co_return session.error();
+  co_return caller;
+}
+
+boost::asio::awaitable<core::Status> Authenticator::check_session(Caller& caller,
+                                                                  const nlohmann::json& claims) {
+  if (!settings_.session_claim || sessions_ == nullptr) co_return core::Status{};
+  const auto sid = claims.find(*settings_.session_claim);
+  if (sid == claims.end() || !sid->is_string() || sid->get<std::string>().empty()) {
+    co_return rejected("the token has no " + *settings_.session_claim + " (session) claim");
+  }
+  caller.session_id = sid->get<std::string>();
+  auto key = settings_.session_key_pattern;
+  if (const auto at = key.find("{sid}"); at != std::string::npos) key.replace(at, 5, *caller.session_id);
+  auto active = co_await blocking_.run([this, key] { return sessions_->session_active(key); });
+  if (!active) {
+    log::warn("auth.session_check_failed",
+              {{"error", active.error().message}, {"fail_open", settings_.session_fail_open}});
+    if (settings_.session_fail_open) co_return core::Status{};
+    co_return core::make_error(core::Code::unavailable,
+                               "sessions cannot be checked right now; try again shortly");
+  }
+  if (!*active) co_return rejected("the session has ended (logged out)");
+  co_return core::Status{};
+}
+
+}  // namespace oauth_manager::auth

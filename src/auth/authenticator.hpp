@@ -1,0 +1,48 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/caller.hpp"
+#include "auth/jwt.hpp"
+#include "auth/key_source.hpp"
+#include "auth/session_store.hpp"
+#include "core/blocking_pool.hpp"
+
+namespace oauth_manager::auth {
+
+struct AuthSettings {
+  ClaimRules claims;
+  std::size_t max_token_bytes = 8192;
+  std::string roles_claim = "roles";
+  RoleMap roles = default_roles();
+  // Session revocation: when set, the claim's value fills {sid} in the pattern, and that Redis
+  // key must exist.
+  std::optional<std::string> session_claim;
+  std::string session_key_pattern = "session:{sid}";
+  bool session_fail_open = false;  // when Redis cannot answer: reject (default) or let through
+};
+
+// Turns an Authorization header into a Caller, or says exactly why not (without echoing the
+// token). unauthenticated for a bad or missing token; unavailable when keys or sessions cannot
+// be checked right now.
+class Authenticator {
+ public:
+  Authenticator(AuthSettings settings, std::shared_ptr<KeySource> keys, SessionStore* sessions,
+                core::BlockingPool& blocking, const core::Clock& clock);
+
+  boost::asio::awaitable<core::Result<Caller>> authenticate(
+      std::optional<std::string_view> authorization);
+
+ private:
+  boost::asio::awaitable<core::Status> check_session(Caller& caller, const nlohmann::json& claims);
+
+  AuthSettings settings_;
+  std::shared_ptr<KeySource> keys_;
+  SessionStore* sessions_;
+  core::BlockingPool& blocking_;
+  const core::Clock& clock_;
+};
+
+}  // namespace oauth_manager::auth

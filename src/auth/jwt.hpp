@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/verification_key.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+namespace oauth_manager::auth {
+
+// A compact JWS split into its parts; nothing is trusted yet.
+struct DecodedJwt {
+  JwsAlgorithm algorithm;
+  std::optional<std::string> key_id;
+  nlohmann::json claims;
+  std::string signing_input;  // base64url(header) "." base64url(payload)
+  std::string signature;      // raw bytes
+};
+
+struct ClaimRules {
+  std::optional<std::string> issuer;    // required value of `iss`, when set
+  std::optional<std::string> audience;  // must be `aud` or one of its entries, when set
+  std::chrono::seconds leeway{30};      // clock skew tolerated on exp, nbf and iat
+};
+
+// Splits and decodes a token. Failures are `unauthenticated` with a reason that never repeats
+// the token.
+core::Result<DecodedJwt> decode_jwt(std::string_view token, std::size_t max_bytes = 8192);
+
+// Verifies the signature with the key that fits (by `kid`, else the only key of the algorithm),
+// then the claims: exp (required), nbf, iat, iss, aud, sub (required). Returns the claims.
+core::Result<nlohmann::json> verify_jwt(const DecodedJwt& jwt,
+                                        const std::vector<VerificationKey>& keys,
+                                        const ClaimRules& rules, core::Timestamp now);
+
+}  // namespace oauth_manager::auth
