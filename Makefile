@@ -20,7 +20,12 @@ var/dev.keys:
 	mkdir -p var
 	$(BUILD_DIR)/oauth-manager gen-key --out var/dev.keys
 
-run: build var/dev.keys
+# The secret development JWTs are signed with (`oauth-manager mint-token`); never used in production.
+var/dev-jwt.secret:
+	mkdir -p var
+	(umask 077 && head -c 48 /dev/urandom | base64 -w0 > var/dev-jwt.secret)
+
+run: build var/dev.keys var/dev-jwt.secret
 	$(BUILD_DIR)/oauth-manager serve --config $(CONFIG)
 
 test: build

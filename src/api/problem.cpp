@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace oauth_manager::api {
@@ -105,6 +107,10 @@ http::Response problem_response(const core::Error& error, const http::Request& r
   auto response = http::json_response(
       status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   response.content_type = "application/problem+json";
+  if (error.retry_after) {
+    response.headers.emplace_back("Retry-After",
+                                  std::to_string(std::max<long>(1, error.retry_after->count())));
+  }
   return response;
 }
 

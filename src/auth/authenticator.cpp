@@ -33,7 +33,7 @@ Authenticator::Authenticator(AuthSettings settings, std::shared_ptr<KeySource> k
       blocking_(blocking),
       clock_(clock) {}
 
-boost::asio::awaitable<core::Result<Caller>> Authenticator::authenticate(
+boost::asio::awaitable<core::Result<core::Caller>> Authenticator::authenticate(
     std::optional<std::string_view> authorization) {
   if (!authorization) co_return rejected("an Authorization: Bearer <JWT> header is required");
   const auto token = bearer_token(*authorization);
@@ -49,7 +49,7 @@ boost::asio::awaitable<core::Result<Caller>> Authenticator::authenticate(
   co_return caller;
 }
 
-boost::asio::awaitable<core::Status> Authenticator::check_session(Caller& caller,
+boost::asio::awaitable<core::Status> Authenticator::check_session(core::Caller& caller,
                                                                   const nlohmann::json& claims) {
   if (!settings_.session_claim || sessions_ == nullptr) co_return core::Status{};
   const auto sid = claims.find(*settings_.session_claim);
@@ -58,7 +58,8 @@ boost::asio::awaitable<core::Status> Authenticator::check_session(Caller& caller
   }
   caller.session_id = sid->get<std::string>();
   auto key = settings_.session_key_pattern;
-  if (const auto at = key.find("{sid}"); at != std::string::npos) key.replace(at, 5, *caller.session_id);
+  if (const auto at = key.find("{sid}"); at != std::string::npos)
+    key.replace(at, 5, *caller.session_id);
   auto active = co_await blocking_.run([this, key] { return sessions_->session_active(key); });
   if (!active) {
     log::warn("auth.session_check_failed",

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "auth/caller.hpp"
 #include "auth/jwt.hpp"
 #include "auth/key_source.hpp"
+#include "auth/roles.hpp"
 #include "auth/session_store.hpp"
 #include "core/blocking_pool.hpp"
 
@@ -32,11 +32,12 @@ class Authenticator {
   Authenticator(AuthSettings settings, std::shared_ptr<KeySource> keys, SessionStore* sessions,
                 core::BlockingPool& blocking, const core::Clock& clock);
 
-  boost::asio::awaitable<core::Result<Caller>> authenticate(
+  boost::asio::awaitable<core::Result<core::Caller>> authenticate(
       std::optional<std::string_view> authorization);
 
  private:
-  boost::asio::awaitable<core::Status> check_session(Caller& caller, const nlohmann::json& claims);
+  boost::asio::awaitable<core::Status> check_session(core::Caller& caller,
+                                                     const nlohmann::json& claims);
 
   AuthSettings settings_;
   std::shared_ptr<KeySource> keys_;

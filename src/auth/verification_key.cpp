@@ -5,7 +5,6 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
@@ -188,17 +187,9 @@ core::Result<VerificationKey> VerificationKey::from_jwk(const nlohmann::json& jw
 
 bool VerificationKey::verify(std::string_view signing_input, std::string_view signature) const {
   switch (algorithm_) {
-    case JwsAlgorithm::hs256: {
-      unsigned char mac[EVP_MAX_MD_SIZE];
-      unsigned int length = 0;
-      if (HMAC(EVP_sha256(), hmac_secret_.data(), static_cast<int>(hmac_secret_.size()),
-               reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-               mac, &length) == nullptr) {
-        return false;
-      }
-      return crypto::constant_time_equal(
-          std::string_view(reinterpret_cast<const char*>(mac), length), signature);
-    }
+    case JwsAlgorithm::hs256:
+      return crypto::constant_time_equal(crypto::hmac_sha256(hmac_secret_, signing_input),
+                                         signature);
     case JwsAlgorithm::rs256:
       return verify_with_public_key(public_key_.get(), signing_input, signature);
     case JwsAlgorithm::es256: {

@@ -50,6 +50,19 @@ int run(int argc, char** argv) {
   gen_key->add_option("-o,--out", out_file,
                       "Write the key to this new file (mode 0600) instead of standard output");
   gen_key->add_option("--kid", kid, "Key id to use (default: k<timestamp>)");
+  MintTokenOptions mint;
+  auto* mint_token = app.add_subcommand(
+      "mint-token", "Print an HS256 caller JWT signed with [auth] hs256_secret (development)");
+  add_config_option(*mint_token, config_file);
+  mint_token->add_option("--sub", mint.subject, "User id the token speaks for")->required();
+  mint_token->add_option("--role", mint.roles, "A role, e.g. user, service, admin (repeatable)")
+      ->default_val(std::vector<std::string>{"user"});
+  mint_token->add_option("--scope", mint.scopes, "A permission granted directly (repeatable)");
+  mint_token->add_option("--sid", mint.session_id,
+                         "Session id, put in [auth] session_claim when configured");
+  mint_token->add_option("--ttl", mint.ttl_seconds, "Lifetime in seconds")
+      ->default_val(3600)
+      ->check(CLI::Range(1, 86400 * 30));
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -67,6 +80,7 @@ int run(int argc, char** argv) {
   const auto config = load_or_report(config_file);
   if (!config) return kExitBadConfig;
   if (*migrate) return migrate_command(*config);
+  if (*mint_token) return mint_token_command(*config, mint);
   return serve_command(*config);
 }
 

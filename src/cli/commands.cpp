@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "auth/jwt_signer.hpp"
+#include "core/clock.hpp"
+#include "core/scopes.hpp"
 #include "crypto/key_material.hpp"
 #include "crypto/openssl_random.hpp"
 #include "store/open_store.hpp"
@@ -53,6 +56,28 @@ int migrate_command(const config::Config& config) {
   for (const auto& name : report->applied) fmt::print("applied {}\n", name);
   fmt::print("{} database is at version {} ({} applied now)\n", (*store)->backend_name(),
              report->current_version, report->applied.size());
+  return kExitOk;
+}
+
+int mint_token_command(const config::Config& config, const MintTokenOptions& options) {
+  if (!config.auth.hs256_secret) {
+    fmt::print(stderr,
+               "oauth-manager mint-token: needs [auth] hs256_secret or hs256_secret_file; with a "
+               "public key or JWKS URL, the application that holds the private key mints tokens\n");
+    return kExitFailure;
+  }
+  const auto now = core::to_unix_ms(core::SystemClock{}.now()) / 1000;
+  nlohmann::json claims = {{"sub", options.subject},
+                           {"iat", now},
+                           {"exp", now + options.ttl_seconds},
+                           {config.auth.roles_claim, options.roles}};
+  if (config.auth.issuer) claims["iss"] = *config.auth.issuer;
+  if (config.auth.audience) claims["aud"] = *config.auth.audience;
+  if (!options.scopes.empty()) claims["scope"] = core::join_scopes(options.scopes);
+  if (options.session_id && config.auth.session_claim) {
+    claims[*config.auth.session_claim] = *options.session_id;
+  }
+  fmt::print("{}\n", auth::sign_hs256_jwt(claims, *config.auth.hs256_secret));
   return kExitOk;
 }
 

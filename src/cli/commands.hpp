@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -19,6 +20,15 @@ std::optional<config::Config> load_or_report(const std::optional<std::string>& c
 int serve_command(const config::Config& config);
 int migrate_command(const config::Config& config);
 int check_config_command(const std::optional<std::string>& config_file);
+// What `mint-token` puts in a development token.
+struct MintTokenOptions {
+  std::string subject;
+  std::vector<std::string> roles;
+  std::vector<std::string> scopes;
+  std::optional<std::string> session_id;
+  int ttl_seconds = 3600;
+};
+int mint_token_command(const config::Config& config, const MintTokenOptions& options);
 int gen_key_command(const std::optional<std::string>& out_file, const std::string& kid);
 
 }  // namespace oauth_manager::cli

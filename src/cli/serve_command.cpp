@@ -8,13 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "api/health_routes.hpp"
 #include "api/problem.hpp"
+#include "api/service.hpp"
 #include "cli/commands.hpp"
 #include "http/server.hpp"
 #include "log/logger.hpp"
-#include "core/blocking_pool.hpp"
-#include "store/open_store.hpp"
 
 namespace oauth_manager::cli {
 namespace {
@@ -47,22 +45,18 @@ bool prepare_database(store::Store& store, bool migrate) {
 
 int serve_command(const config::Config& config) {
   log::configure(config.log.level, config.log.format);
-  auto opened = store::open_store(config.database.url, config.database.pool_size);
-  if (!opened) {
-    log::error("database.open_failed", {{"error", opened.error().message}});
+  const core::SystemClock clock;
+  auto created = api::Service::create(config, clock);
+  if (!created) {
+    log::error("database.open_failed", {{"error", created.error().message}});
     return kExitFailure;
   }
-  auto& store = **opened;
+  auto& service = **created;
+  auto& store = service.store();
   if (!prepare_database(store, config.database.migrate_on_start)) return kExitFailure;
 
-  // One blocking thread per connection: a database call never waits for a connection while
-  // holding a thread another call could use.
-  core::BlockingPool blocking(config.database.pool_size);
-  http::Router router;
-  api::add_health_routes(router, store, blocking);
-
   boost::asio::io_context io(config.server.threads);
-  http::Server server(io, server_options(config.server), router, &api::problem_response);
+  http::Server server(io, server_options(config.server), service.router(), &api::problem_response);
   if (auto listening = server.listen(); !listening) {
     log::error("server.listen_failed", {{"error", listening.error().message}});
     return kExitFailure;
@@ -87,12 +81,15 @@ int serve_command(const config::Config& config) {
             {{"address", fmt::format("{}:{}", config.server.listen_host, server.port())},
              {"public_url", config.server.public_url},
              {"threads", config.server.threads},
-             {"database", store.backend_name()}});
+             {"database", store.backend_name()},
+             {"caller_keys", config.auth.jwks_url         ? "jwks"
+                             : config.auth.public_key_pem ? "public_key"
+                                                          : "hs256_secret"}});
   std::vector<std::thread> threads;
   for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& thread : threads) thread.join();
-  blocking.join();
+  service.join();
   log::info("server.stopped");
   return kExitOk;
 }

@@ -8,11 +8,14 @@
 #include <array>
 #include <charconv>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <variant>
 
+#include "auth/verification_key.hpp"
 #include "config/suggest.hpp"
+#include "net/redis_client.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
 
@@ -46,9 +49,40 @@ constexpr std::array kKeys = {
     KeySpec{"redis", "url", Kind::string},
     KeySpec{"crypto", "keys", Kind::string_list},
     KeySpec{"crypto", "keys_file", Kind::string},
+    KeySpec{"auth", "hs256_secret", Kind::string},
+    KeySpec{"auth", "hs256_secret_file", Kind::string},
+    KeySpec{"auth", "public_key_file", Kind::string},
+    KeySpec{"auth", "jwks_url", Kind::string},
+    KeySpec{"auth", "allow_insecure_loopback", Kind::boolean},
+    KeySpec{"auth", "issuer", Kind::string},
+    KeySpec{"auth", "audience", Kind::string},
+    KeySpec{"auth", "leeway_seconds", Kind::integer},
+    KeySpec{"auth", "roles_claim", Kind::string},
+    KeySpec{"auth", "session_claim", Kind::string},
+    KeySpec{"auth", "session_key_pattern", Kind::string},
+    KeySpec{"auth", "session_failure", Kind::string},
+    KeySpec{"rate_limit", "enabled", Kind::boolean},
+    KeySpec{"rate_limit", "requests_per_second", Kind::integer},
+    KeySpec{"rate_limit", "burst", Kind::integer},
+    KeySpec{"rate_limit", "store", Kind::string},
     KeySpec{"log", "level", Kind::string},
     KeySpec{"log", "format", Kind::string},
 };
+
+// Sections whose keys are names the operator chooses; every value has the same kind.
+struct OpenSection {
+  std::string_view section;
+  Kind kind;
+};
+constexpr std::array kOpenSections = {
+    OpenSection{"roles", Kind::string_list},  // role name = ["permission", ...]
+};
+
+const OpenSection* find_open_section(std::string_view section) {
+  const auto it = std::find_if(kOpenSections.begin(), kOpenSections.end(),
+                               [&](const OpenSection& open) { return open.section == section; });
+  return it == kOpenSections.end() ? nullptr : &*it;
+}
 
 using RawValue = std::variant<std::string, std::int64_t, bool, std::vector<std::string>>;
 
@@ -90,6 +124,7 @@ std::vector<std::string> all_dotted_keys() {
 
 std::vector<std::string> all_sections() {
   std::vector<std::string> names;
+  for (const auto& open : kOpenSections) names.emplace_back(open.section);
   for (const auto& spec : kKeys) {
     if (std::find(names.begin(), names.end(), spec.section) == names.end()) {
       names.emplace_back(spec.section);
@@ -114,8 +149,12 @@ class ConfigBuilder {
   ConfigLoad build();
 
  private:
-  void read_toml_value(const KeySpec& spec, const toml::node& node);
-  void read_env_value(const KeySpec& spec, const std::string& variable, const std::string& text);
+  void read_toml_value(const std::string& name, Kind kind, const toml::node& node);
+  void read_env_value(const std::string& name, Kind kind, const std::string& variable,
+                      const std::string& text);
+  bool read_open_env_value(const std::string& variable, const std::string& text);
+  std::optional<std::string> read_private_file(const std::string& key, const std::string& path,
+                                               std::string_view hint);
   void problem(std::string key, std::string message) {
     problems_.push_back({std::move(key), std::move(message)});
   }
@@ -132,7 +171,12 @@ class ConfigBuilder {
   void build_database(DatabaseConfig& database);
   void build_redis(RedisConfig& redis);
   void build_crypto(CryptoConfig& crypto);
+  void build_auth(AuthConfig& auth, const RedisConfig& redis);
+  void build_auth_keys(AuthConfig& auth);
+  void build_roles(auth::RoleMap& roles);
+  void build_rate_limit(RateLimitConfig& rate_limit, const RedisConfig& redis);
   void build_log(LogConfig& log);
+  std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
   std::map<std::string, RawValue> raw_;
   std::vector<ConfigProblem> problems_;
@@ -156,8 +200,13 @@ void ConfigBuilder::read_file(const std::filesystem::path& file) {
                                        section, all_sections()));
       continue;
     }
+    const auto* open = find_open_section(section);
     for (const auto& [key_name, node] : *section_table) {
       const std::string key(key_name.str());
+      if (open != nullptr) {
+        read_toml_value(fmt::format("{}.{}", section, key), open->kind, node);
+        continue;
+      }
       const auto* spec = find_spec(section, key);
       if (spec == nullptr) {
         const auto name = fmt::format("{}.{}", section, key);
@@ -165,15 +214,14 @@ void ConfigBuilder::read_file(const std::filesystem::path& file) {
                 with_suggestion(fmt::format("unknown key \"{}\"", name), name, all_dotted_keys()));
         continue;
       }
-      read_toml_value(*spec, node);
+      read_toml_value(dotted(*spec), spec->kind, node);
     }
   }
 }
 
-void ConfigBuilder::read_toml_value(const KeySpec& spec, const toml::node& node) {
-  const auto name = dotted(spec);
-  const auto wrong_type = [&] { problem(name, fmt::format("must be {}", kind_name(spec.kind))); };
-  switch (spec.kind) {
+void ConfigBuilder::read_toml_value(const std::string& name, Kind kind, const toml::node& node) {
+  const auto wrong_type = [&] { problem(name, fmt::format("must be {}", kind_name(kind))); };
+  switch (kind) {
     case Kind::string:
       if (auto value = node.value<std::string>(); value && node.is_string()) {
         raw_[name] = *value;
@@ -216,18 +264,33 @@ void ConfigBuilder::read_environment(const Environment& env) {
     if (variable.rfind(kEnvPrefix, 0) != 0 || variable == kConfigPathVariable) continue;
     const auto it = std::find_if(kKeys.begin(), kKeys.end(),
                                  [&](const KeySpec& spec) { return env_name(spec) == variable; });
-    if (it == kKeys.end()) {
+    if (it != kKeys.end()) {
+      read_env_value(dotted(*it), it->kind, variable, text);
+    } else if (!read_open_env_value(variable, text)) {
       problem(variable, with_suggestion("unknown setting", variable, known));
-      continue;
     }
-    read_env_value(*it, variable, text);
   }
 }
 
-void ConfigBuilder::read_env_value(const KeySpec& spec, const std::string& variable,
+// OAUTH_MANAGER_ROLES_AUDITOR=audit:read sets [roles] auditor.
+bool ConfigBuilder::read_open_env_value(const std::string& variable, const std::string& text) {
+  for (const auto& open : kOpenSections) {
+    std::string prefix = fmt::format("{}{}_", kEnvPrefix, open.section);
+    std::transform(prefix.begin(), prefix.end(), prefix.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (variable.size() <= prefix.size() || variable.rfind(prefix, 0) != 0) continue;
+    std::string key = variable.substr(prefix.size());
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    read_env_value(fmt::format("{}.{}", open.section, key), open.kind, variable, text);
+    return true;
+  }
+  return false;
+}
+
+void ConfigBuilder::read_env_value(const std::string& name, Kind kind, const std::string& variable,
                                    const std::string& text) {
-  const auto name = dotted(spec);
-  switch (spec.kind) {
+  switch (kind) {
     case Kind::string:
       raw_[name] = text;
       return;
@@ -352,8 +415,8 @@ void ConfigBuilder::build_database(DatabaseConfig& database) {
 
 void ConfigBuilder::build_redis(RedisConfig& redis) {
   if (const auto* url = raw<std::string>("redis", "url")) {
-    if (url->rfind("redis://", 0) != 0 && url->rfind("rediss://", 0) != 0) {
-      problem("redis.url", "must be \"redis://host:port\" or \"rediss://host:port\"");
+    if (auto address = net::parse_redis_url(*url); !address) {
+      problem("redis.url", address.error().message);
     } else {
       redis.url = *url;
     }
@@ -363,6 +426,29 @@ void ConfigBuilder::build_redis(RedisConfig& redis) {
 constexpr std::string_view kCreateKeyHint =
     "create one with `oauth-manager gen-key --out var/dev.keys` and set [crypto] keys_file = "
     "\"var/dev.keys\" (or OAUTH_MANAGER_CRYPTO_KEYS_FILE)";
+
+// A file holding a secret: it must exist and must not be readable by every user.
+std::optional<std::string> ConfigBuilder::read_private_file(const std::string& key,
+                                                            const std::string& path,
+                                                            std::string_view hint) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    problem(key, fmt::format("cannot read \"{}\"; {}", path, hint));
+    return std::nullopt;
+  }
+  if ((info.st_mode & S_IROTH) != 0) {
+    problem(key, fmt::format("\"{}\" is readable by every user; run `chmod 600 {}`", path, path));
+    return std::nullopt;
+  }
+  std::ifstream in(path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  if (!in) {
+    problem(key, fmt::format("cannot read \"{}\"; {}", path, hint));
+    return std::nullopt;
+  }
+  return contents.str();
+}
 
 void ConfigBuilder::build_crypto(CryptoConfig& crypto) {
   const auto* keys = raw<std::vector<std::string>>("crypto", "keys");
@@ -381,22 +467,9 @@ void ConfigBuilder::build_crypto(CryptoConfig& crypto) {
       crypto.keys.push_back(std::move(*key));
     }
   } else if (keys_file != nullptr) {
-    struct stat info {};
-    if (::stat(keys_file->c_str(), &info) != 0) {
-      problem("crypto.keys_file",
-              fmt::format("cannot read \"{}\"; {}", *keys_file, kCreateKeyHint));
-      return;
-    }
-    if ((info.st_mode & S_IROTH) != 0) {
-      problem("crypto.keys_file",
-              fmt::format("\"{}\" is readable by every user; run `chmod 600 {}`", *keys_file,
-                          *keys_file));
-      return;
-    }
-    std::ifstream in(*keys_file);
-    std::stringstream contents;
-    contents << in.rdbuf();
-    auto parsed = crypto::parse_keys_file(contents.str());
+    const auto contents = read_private_file("crypto.keys_file", *keys_file, kCreateKeyHint);
+    if (!contents) return;
+    auto parsed = crypto::parse_keys_file(*contents);
     if (!parsed) {
       problem("crypto.keys_file", fmt::format("\"{}\" {}", *keys_file, parsed.error().message));
       return;
@@ -407,6 +480,157 @@ void ConfigBuilder::build_crypto(CryptoConfig& crypto) {
         return p.key.rfind("crypto.", 0) == 0;
       })) {
     problem("crypto.keys", fmt::format("no encryption key is configured; {}", kCreateKeyHint));
+  }
+}
+
+std::optional<std::string> ConfigBuilder::non_empty_string(std::string_view section,
+                                                           std::string_view key) {
+  const auto* value = raw<std::string>(section, key);
+  if (value == nullptr) return std::nullopt;
+  if (value->empty()) {
+    problem(fmt::format("{}.{}", section, key), "must not be empty; remove the key instead");
+    return std::nullopt;
+  }
+  return *value;
+}
+
+constexpr std::string_view kAuthKeyHint =
+    "for development, create a secret with `head -c 48 /dev/urandom | base64 -w0 > "
+    "var/dev-jwt.secret && chmod 600 var/dev-jwt.secret` and set [auth] hs256_secret_file = "
+    "\"var/dev-jwt.secret\"; in production set public_key_file or jwks_url to the application's "
+    "signing key";
+
+std::string trim_trailing_newlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+// Exactly one of hs256_secret, hs256_secret_file, public_key_file, jwks_url.
+void ConfigBuilder::build_auth_keys(AuthConfig& auth) {
+  const auto secret = non_empty_string("auth", "hs256_secret");
+  const auto secret_file = non_empty_string("auth", "hs256_secret_file");
+  const auto public_key_file = non_empty_string("auth", "public_key_file");
+  const auto jwks_url = non_empty_string("auth", "jwks_url");
+  const int sources = int{secret.has_value()} + int{secret_file.has_value()} +
+                      int{public_key_file.has_value()} + int{jwks_url.has_value()};
+  if (sources == 0) {
+    problem("auth.hs256_secret_file",
+            fmt::format("no key to verify callers' JWTs is configured; {}", kAuthKeyHint));
+    return;
+  }
+  if (sources > 1) {
+    problem("auth.hs256_secret",
+            "set exactly one of auth.hs256_secret, auth.hs256_secret_file, auth.public_key_file "
+            "and auth.jwks_url");
+    return;
+  }
+  if (secret || secret_file) {
+    auto value =
+        secret ? secret : read_private_file("auth.hs256_secret_file", *secret_file, kAuthKeyHint);
+    if (!value) return;
+    *value = trim_trailing_newlines(std::move(*value));
+    if (auto key = auth::VerificationKey::hmac(*value); !key) {
+      problem(secret ? "auth.hs256_secret" : "auth.hs256_secret_file", key.error().message);
+      return;
+    }
+    auth.hs256_secret = std::move(value);
+  } else if (public_key_file) {
+    std::ifstream in(*public_key_file);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    if (!in) {
+      problem("auth.public_key_file", fmt::format("cannot read \"{}\"", *public_key_file));
+      return;
+    }
+    if (auto key = auth::VerificationKey::from_pem(contents.str()); !key) {
+      problem("auth.public_key_file",
+              fmt::format("\"{}\": {}", *public_key_file, key.error().message));
+      return;
+    }
+    auth.public_key_pem = contents.str();
+  } else {
+    const bool https = jwks_url->rfind("https://", 0) == 0;
+    const bool http = jwks_url->rfind("http://", 0) == 0;
+    if (!https && !(http && auth.allow_insecure_loopback)) {
+      problem("auth.jwks_url",
+              "must be an https:// URL (http:// only for a loopback address with "
+              "auth.allow_insecure_loopback = true)");
+      return;
+    }
+    auth.jwks_url = jwks_url;
+  }
+}
+
+void ConfigBuilder::build_auth(AuthConfig& auth, const RedisConfig& redis) {
+  if (const auto* insecure = raw<bool>("auth", "allow_insecure_loopback")) {
+    auth.allow_insecure_loopback = *insecure;
+  }
+  build_auth_keys(auth);
+  auth.issuer = non_empty_string("auth", "issuer");
+  auth.audience = non_empty_string("auth", "audience");
+  auth.leeway_seconds = integer_in_range("auth", "leeway_seconds", auth.leeway_seconds, 0, 600);
+  if (auto claim = non_empty_string("auth", "roles_claim")) auth.roles_claim = *claim;
+  auth.session_claim = non_empty_string("auth", "session_claim");
+  if (auto pattern = non_empty_string("auth", "session_key_pattern")) {
+    if (pattern->find("{sid}") == std::string::npos) {
+      problem("auth.session_key_pattern", "must contain {sid}, e.g. \"session:{sid}\"");
+    } else {
+      auth.session_key_pattern = *pattern;
+    }
+  }
+  if (const auto* failure = raw<std::string>("auth", "session_failure")) {
+    if (*failure == "closed" || *failure == "open") {
+      auth.session_fail_open = *failure == "open";
+    } else {
+      problem("auth.session_failure",
+              "must be \"closed\" (reject callers while Redis is down; the default) or \"open\"");
+    }
+  }
+  if (auth.session_claim && !redis.url) {
+    problem("auth.session_claim",
+            "session revocation needs Redis: set [redis] url, or remove auth.session_claim");
+  }
+  build_roles(auth.roles);
+}
+
+// [roles] name = ["integrations:read", ...] replaces that role's permissions or adds a role.
+void ConfigBuilder::build_roles(auth::RoleMap& roles) {
+  static const auto kPermissionNames = core::permission_names();
+  constexpr std::string_view kPrefix = "roles.";
+  for (const auto& [name, value] : raw_) {
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    const auto* permissions = std::get_if<std::vector<std::string>>(&value);
+    if (permissions == nullptr) continue;
+    std::set<core::Permission> granted;
+    for (const auto& permission_text : *permissions) {
+      if (auto permission = core::parse_permission(permission_text)) {
+        granted.insert(*permission);
+      } else {
+        problem(name, with_suggestion(fmt::format("unknown permission \"{}\"", permission_text),
+                                      permission_text, kPermissionNames));
+      }
+    }
+    roles[name.substr(kPrefix.size())] = std::move(granted);
+  }
+}
+
+void ConfigBuilder::build_rate_limit(RateLimitConfig& rate_limit, const RedisConfig& redis) {
+  if (const auto* enabled = raw<bool>("rate_limit", "enabled")) rate_limit.enabled = *enabled;
+  rate_limit.requests_per_second = integer_in_range("rate_limit", "requests_per_second",
+                                                    rate_limit.requests_per_second, 1, 1000000);
+  rate_limit.burst = integer_in_range("rate_limit", "burst", rate_limit.burst, 1, 1000000);
+  rate_limit.store = redis.url ? RateLimitStore::redis : RateLimitStore::memory;
+  if (const auto* store = raw<std::string>("rate_limit", "store")) {
+    if (*store == "memory") {
+      rate_limit.store = RateLimitStore::memory;
+    } else if (*store == "redis" && redis.url) {
+      rate_limit.store = RateLimitStore::redis;
+    } else if (*store == "redis") {
+      problem("rate_limit.store", "\"redis\" needs [redis] url; set it or use \"memory\"");
+    } else {
+      problem("rate_limit.store",
+              "must be \"memory\" (per replica) or \"redis\" (shared by every replica)");
+    }
   }
 }
 
@@ -437,6 +661,8 @@ ConfigLoad ConfigBuilder::build() {
   build_database(config.database);
   build_redis(config.redis);
   build_crypto(config.crypto);
+  build_auth(config.auth, config.redis);
+  build_rate_limit(config.rate_limit, config.redis);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

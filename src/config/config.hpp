@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/roles.hpp"
 #include "crypto/key_material.hpp"
 
 namespace oauth_manager::config {
@@ -37,6 +38,32 @@ struct CryptoConfig {
   std::vector<crypto::DataKey> keys;  // the first is the primary
 };
 
+// How callers prove who they are: exactly one key source (HS256 secret, PEM public key, or a
+// JWKS URL), the claims required, and optional session revocation through Redis.
+struct AuthConfig {
+  std::optional<std::string> hs256_secret;    // from hs256_secret or hs256_secret_file
+  std::optional<std::string> public_key_pem;  // contents of public_key_file
+  std::optional<std::string> jwks_url;
+  bool allow_insecure_loopback = false;  // jwks_url may be http:// on 127.0.0.1 (tests)
+  std::optional<std::string> issuer;
+  std::optional<std::string> audience;
+  int leeway_seconds = 30;
+  std::string roles_claim = "roles";
+  std::optional<std::string> session_claim;
+  std::string session_key_pattern = "session:{sid}";
+  bool session_fail_open = false;
+  auth::RoleMap roles = auth::default_roles();  // [roles] entries replace or add roles
+};
+
+enum class RateLimitStore { memory, redis };
+
+struct RateLimitConfig {
+  bool enabled = true;
+  int requests_per_second = 20;
+  int burst = 40;
+  RateLimitStore store = RateLimitStore::memory;  // redis by default when [redis] url is set
+};
+
 enum class LogFormat { json, text };
 
 struct LogConfig {
@@ -50,6 +77,8 @@ struct Config {
   DatabaseConfig database;
   RedisConfig redis;
   CryptoConfig crypto;
+  AuthConfig auth;
+  RateLimitConfig rate_limit;
   LogConfig log;
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +38,8 @@ std::string_view code_name(Code code);
 struct Error {
   Code code;
   std::string message;
+  // When retrying makes sense (rate_limited, provider_error): sent as Retry-After.
+  std::optional<std::chrono::seconds> retry_after = std::nullopt;
 };
 
 inline Error make_error(Code code, std::string message) { return Error{code, std::move(message)}; }

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <stdexcept>
 
@@ -20,6 +21,18 @@ std::string sha256(std::string_view data) {
 }
 
 std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  std::string mac(EVP_MAX_MD_SIZE, '\0');
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+           reinterpret_cast<unsigned char*>(mac.data()), &length) == nullptr) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  mac.resize(length);
+  return mac;
+}
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

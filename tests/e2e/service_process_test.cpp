@@ -22,6 +22,7 @@ using testing::TempDir;
 
 const std::string kBinary = OAUTH_MANAGER_BINARY;
 constexpr const char* kKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+constexpr const char* kJwtSecret = "an-e2e-test-jwt-secret-of-at-least-32-bytes";
 
 // Starts `serve` on an ephemeral port and learns the port from the "server.listening" log line.
 class RunningService {
@@ -29,6 +30,7 @@ class RunningService {
   RunningService(const TempDir& dir, std::map<std::string, std::string> environment) {
     environment.emplace("OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:0");
     environment.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kKey);
+    environment.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret);
     environment.emplace("OAUTH_MANAGER_SERVER_THREADS", "2");
     process_ = std::make_unique<ChildProcess>(std::vector<std::string>{kBinary, "serve"},
                                               environment, dir.path());
@@ -62,7 +64,8 @@ std::string get(std::uint16_t port, const std::string& path) {
 TEST(Cli, HelpListsEverySubcommand) {
   const auto help = run_command({kBinary, "--help"});
   EXPECT_EQ(help.status, 0);
-  for (const auto* command : {"serve", "migrate", "check-config", "gen-key", "version"}) {
+  for (const auto* command :
+       {"serve", "migrate", "check-config", "gen-key", "mint-token", "version"}) {
     EXPECT_NE(help.out.find(command), std::string::npos) << command;
     const auto sub = run_command({kBinary, command, "--help"});
     EXPECT_EQ(sub.status, 0) << command;
@@ -88,14 +91,17 @@ TEST(Cli, CheckConfigListsEveryProblemWithItsFix) {
   const auto result =
       run_command({kBinary, "check-config", "--config", (dir / "bad.toml").string()});
   EXPECT_EQ(result.status, 2);
-  EXPECT_NE(result.err.find("3 problems"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("4 problems"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("auth.hs256_secret_file"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("did you mean \"server.listen\""), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("database.url"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("gen-key"), std::string::npos) << result.err;
 }
 
 TEST(Cli, CheckConfigAcceptsAValidConfigurationFromTheEnvironment) {
-  const auto result = run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
+  const auto result = run_command(
+      {kBinary, "check-config"},
+      {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey}, {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
   EXPECT_EQ(result.status, 0) << result.err;
   EXPECT_NE(result.out.find("configuration is valid"), std::string::npos);
   EXPECT_EQ(result.out.find("AAECAwQF"), std::string::npos) << "key material must not be printed";
@@ -121,8 +127,9 @@ TEST(Cli, GenKeyWritesAPrivateFileAndNeverOverwrites) {
   EXPECT_NE(second.status, 0);
   EXPECT_EQ(testing::read_file(file), contents);
   // And the file is usable as configured key material.
-  const auto check =
-      run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file}});
+  const auto check = run_command(
+      {kBinary, "check-config"},
+      {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file}, {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
   EXPECT_EQ(check.status, 0) << check.err;
 }
 
@@ -130,6 +137,7 @@ TEST(Cli, MigrateIsIdempotent) {
   TempDir dir;
   const std::map<std::string, std::string> env = {
       {"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+      {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
       {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "db" / "m.db").string()}};
   const auto first = run_command({kBinary, "migrate"}, env);
   ASSERT_EQ(first.status, 0) << first.err;
@@ -209,6 +217,7 @@ TEST(Service, AnAddressInUseIsAClearStartupError) {
   const auto second =
       run_command({kBinary, "serve"},
                   {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                   {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
                    {"OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:" + std::to_string(first.port())},
                    {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "var" / "b.db").string()}});
   EXPECT_EQ(second.status, 1);

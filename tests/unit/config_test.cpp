@@ -13,6 +13,14 @@ using testing::TempDir;
 using testing::write_file;
 
 constexpr const char* kKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+constexpr const char* kJwtSecret = "a-development-jwt-secret-of-at-least-32-bytes";
+
+// The two settings every valid configuration needs, plus `extra`.
+Environment with_required(Environment extra = {}) {
+  extra.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kKey);
+  extra.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret);
+  return extra;
+}
 
 bool has_problem(const ConfigLoad& load, const std::string& key, const std::string& fragment) {
   return std::any_of(load.problems.begin(), load.problems.end(), [&](const ConfigProblem& p) {
@@ -26,8 +34,8 @@ std::string describe(const ConfigLoad& load) {
   return text;
 }
 
-TEST(Config, DefaultsNeedOnlyAKey) {
-  const auto load = load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
+TEST(Config, DefaultsNeedOnlyADataKeyAndAJwtKey) {
+  const auto load = load_config(std::nullopt, with_required());
   ASSERT_TRUE(load.config) << describe(load);
   const auto& config = *load.config;
   EXPECT_EQ(config.server.listen_host, "127.0.0.1");
@@ -40,6 +48,12 @@ TEST(Config, DefaultsNeedOnlyAKey) {
   ASSERT_EQ(config.crypto.keys.size(), 1U);
   EXPECT_EQ(config.crypto.keys[0].id, "k1");
   EXPECT_EQ(config.crypto.keys[0].secret.size(), 32U);
+  EXPECT_EQ(config.auth.hs256_secret, kJwtSecret);
+  EXPECT_EQ(config.auth.leeway_seconds, 30);
+  EXPECT_EQ(config.auth.roles_claim, "roles");
+  EXPECT_FALSE(config.auth.session_claim);
+  EXPECT_TRUE(config.rate_limit.enabled);
+  EXPECT_EQ(config.rate_limit.store, RateLimitStore::memory);
 }
 
 TEST(Config, MissingKeyExplainsHowToCreateOne) {
@@ -63,6 +77,13 @@ migrate_on_start = false
 url = "redis://127.0.0.1:6379"
 [crypto]
 keys = ["k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
+[auth]
+hs256_secret = "a-development-jwt-secret-of-at-least-32-bytes"
+issuer = "https://app.example"
+audience = "oauth-manager"
+leeway_seconds = 5
+[rate_limit]
+burst = 3
 [log]
 level = "debug"
 format = "text"
@@ -84,6 +105,11 @@ format = "text"
   EXPECT_EQ(config.redis.url, "redis://127.0.0.1:6379");
   EXPECT_EQ(config.log.level, "debug");
   EXPECT_EQ(config.log.format, LogFormat::text);
+  EXPECT_EQ(config.auth.issuer, "https://app.example");
+  EXPECT_EQ(config.auth.audience, "oauth-manager");
+  EXPECT_EQ(config.auth.leeway_seconds, 5);
+  EXPECT_EQ(config.rate_limit.burst, 3);
+  EXPECT_EQ(config.rate_limit.store, RateLimitStore::redis);  // [redis] url is set
 }
 
 TEST(Config, ReportsEveryProblemAtOnceWithSuggestions) {
@@ -100,8 +126,8 @@ pool_size = 0
 [log]
 level = "verbose"
 )");
-  const auto load = load_config(
-      dir / "c.toml", {{"OAUTH_MANAGER_DATABASE_URLL", "x"}, {"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
+  const auto load =
+      load_config(dir / "c.toml", with_required({{"OAUTH_MANAGER_DATABASE_URLL", "x"}}));
   ASSERT_FALSE(load.config);
   EXPECT_TRUE(has_problem(load, "server.listn", "did you mean \"server.listen\""))
       << describe(load);
@@ -146,7 +172,8 @@ TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
   write_file(dir / "data.keys", "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" +
                                     std::string(kKey) + "\n");
   const auto load =
-      load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", (dir / "data.keys").string()}});
+      load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", (dir / "data.keys").string()},
+                                 {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
   ASSERT_TRUE(load.config) << describe(load);
   ASSERT_EQ(load.config->crypto.keys.size(), 2U);
   EXPECT_EQ(load.config->crypto.keys[0].id, "k2");
@@ -175,6 +202,98 @@ TEST(Config, KeysAndKeysFileTogetherAreAmbiguous) {
                                                {"OAUTH_MANAGER_CRYPTO_KEYS_FILE", "/x"}});
   ASSERT_FALSE(load.config);
   EXPECT_TRUE(has_problem(load, "crypto.keys", "not both")) << describe(load);
+}
+
+TEST(Config, MissingJwtKeyExplainsHowToCreateOne) {
+  const auto load = load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey}});
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "auth.hs256_secret_file", "head -c 48 /dev/urandom"))
+      << describe(load);
+}
+
+TEST(Config, TwoJwtKeySourcesAreAmbiguous) {
+  const auto load = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_AUTH_JWKS_URL", "https://app.example/jwks"}}));
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "auth.hs256_secret", "exactly one")) << describe(load);
+}
+
+TEST(Config, ShortJwtSecretIsRefusedWithoutEchoingIt) {
+  const auto load = load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                                               {"OAUTH_MANAGER_AUTH_HS256_SECRET", "tiny-secret"}});
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "auth.hs256_secret", "32 bytes")) << describe(load);
+  EXPECT_EQ(describe(load).find("tiny-secret"), std::string::npos);
+}
+
+TEST(Config, JwtSecretFileIsReadWithoutItsNewline) {
+  TempDir dir;
+  write_file(dir / "jwt.secret", std::string(kJwtSecret) + "\n");
+  const auto load = load_config(
+      std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                     {"OAUTH_MANAGER_AUTH_HS256_SECRET_FILE", (dir / "jwt.secret").string()}});
+  ASSERT_TRUE(load.config) << describe(load);
+  EXPECT_EQ(load.config->auth.hs256_secret, kJwtSecret);
+}
+
+TEST(Config, PlainHttpJwksNeedsTheLoopbackOptIn) {
+  const Environment base = {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                            {"OAUTH_MANAGER_AUTH_JWKS_URL", "http://127.0.0.1:9/jwks"}};
+  const auto refused = load_config(std::nullopt, base);
+  EXPECT_TRUE(has_problem(refused, "auth.jwks_url", "https://")) << describe(refused);
+  auto opted_in = base;
+  opted_in.emplace("OAUTH_MANAGER_AUTH_ALLOW_INSECURE_LOOPBACK", "true");
+  const auto load = load_config(std::nullopt, opted_in);
+  ASSERT_TRUE(load.config) << describe(load);
+  EXPECT_EQ(load.config->auth.jwks_url, "http://127.0.0.1:9/jwks");
+}
+
+TEST(Config, SessionRevocationNeedsRedis) {
+  const auto without =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_AUTH_SESSION_CLAIM", "sid"}}));
+  EXPECT_TRUE(has_problem(without, "auth.session_claim", "[redis] url")) << describe(without);
+  const auto with =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_AUTH_SESSION_CLAIM", "sid"},
+                                               {"OAUTH_MANAGER_REDIS_URL", "redis://127.0.0.1:1"},
+                                               {"OAUTH_MANAGER_AUTH_SESSION_FAILURE", "open"}}));
+  ASSERT_TRUE(with.config) << describe(with);
+  EXPECT_EQ(with.config->auth.session_claim, "sid");
+  EXPECT_TRUE(with.config->auth.session_fail_open);
+  EXPECT_EQ(with.config->rate_limit.store, RateLimitStore::redis);
+}
+
+TEST(Config, RolesCanBeReplacedAndAdded) {
+  TempDir dir;
+  write_file(dir / "c.toml", R"(
+[roles]
+user = ["integrations:read"]
+auditor = ["audit:read", "users:any"]
+)");
+  const auto load =
+      load_config(dir / "c.toml", with_required({{"OAUTH_MANAGER_ROLES_OPERATOR", "admin"}}));
+  ASSERT_TRUE(load.config) << describe(load);
+  const auto& roles = load.config->auth.roles;
+  EXPECT_EQ(roles.at("user"), std::set<core::Permission>{core::Permission::integrations_read});
+  EXPECT_EQ(roles.at("auditor"), (std::set<core::Permission>{core::Permission::audit_read,
+                                                             core::Permission::users_any}));
+  EXPECT_EQ(roles.at("operator"), std::set<core::Permission>{core::Permission::admin});
+  EXPECT_EQ(roles.at("service").count(core::Permission::tokens_read), 1U);  // default kept
+}
+
+TEST(Config, UnknownPermissionIsReportedWithASuggestion) {
+  TempDir dir;
+  write_file(dir / "c.toml", "[roles]\nreader = [\"integration:read\"]\n");
+  const auto load = load_config(dir / "c.toml", with_required());
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "roles.reader", "did you mean \"integrations:read\""))
+      << describe(load);
+}
+
+TEST(Config, RedisRateLimitStoreNeedsRedis) {
+  const auto load =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_RATE_LIMIT_STORE", "redis"}}));
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "rate_limit.store", "[redis] url")) << describe(load);
 }
 
 }  // namespace

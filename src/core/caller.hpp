@@ -1,15 +1,12 @@
 #pragma once
 
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-namespace oauth_manager::auth {
+namespace oauth_manager::core {
 
 enum class Permission {
   integrations_read,   // "integrations:read"
@@ -22,28 +19,22 @@ enum class Permission {
 
 std::string_view permission_name(Permission permission);
 std::optional<Permission> parse_permission(std::string_view name);
+// Every permission's name, for messages and suggestions.
+std::vector<std::string> permission_names();
 
-// Role name -> what it grants.
-using RoleMap = std::map<std::string, std::set<Permission>>;
-
-// user: own integrations; service: tokens and integrations of any user; admin: everything.
-RoleMap default_roles();
-
-// Who is calling, established from a verified JWT.
+// Who is calling, as the application vouched for it in a verified JWT.
 struct Caller {
-  std::string subject;
+  std::string subject;  // the user id the application logged in
   std::vector<std::string> roles;
   std::set<Permission> granted;
   std::optional<std::string> session_id;
 
   bool can(Permission permission) const;
+  // The caller's own records, or anyone's with users:any (or admin).
   bool may_act_for(std::string_view user_id) const;
+  bool may_act_for_anyone() const { return can(Permission::users_any); }
+  // How the audit trail names this caller.
   std::string actor() const { return "sub:" + subject; }
 };
 
-// Grants come from the roles claim (an array, or a space-separated string) through `roles`, and
-// directly from a space-separated `scope` claim naming permissions. Unknown names grant nothing.
-Caller caller_from_claims(const nlohmann::json& claims, std::string_view roles_claim,
-                          const RoleMap& roles);
-
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::core

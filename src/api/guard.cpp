@@ -1,0 +1,127 @@
+#include "api/guard.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "api/problem.hpp"
+#include "log/logger.hpp"
+
+namespace oauth_manager::api {
+namespace {
+
+using Awaitable = boost::asio::awaitable<http::Response>;
+
+// RFC 6750 §3: a request without credentials gets the challenge alone; a bad token also gets
+// error="invalid_token" (the detail is in the problem body, not the header).
+http::Response unauthenticated_response(const core::Error& error, const http::Request& request) {
+  auto response = problem_response(error, request);
+  const bool had_credentials = request.header("authorization").has_value();
+  response.headers.emplace_back(
+      "WWW-Authenticate", had_credentials ? R"(Bearer realm="oauth-manager", error="invalid_token")"
+                                          : R"(Bearer realm="oauth-manager")");
+  return response;
+}
+
+core::Error rate_limited(std::chrono::milliseconds retry_after) {
+  auto error = core::make_error(core::Code::rate_limited,
+                                "too many requests from this caller; retry after the delay given "
+                                "in Retry-After");
+  error.retry_after = std::chrono::ceil<std::chrono::seconds>(retry_after);
+  return error;
+}
+
+// A rate limiter that cannot answer (Redis down) lets the request through: limits protect
+// capacity, and refusing every caller would be the outage they exist to prevent.
+boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
+                                                     const std::string& key) {
+  if (services.rate_limiter == nullptr) co_return core::Status{};
+  auto* limiter = services.rate_limiter;
+  core::Result<auth::RateDecision> decision = auth::RateDecision{};
+  if (limiter->blocks()) {
+    decision = co_await services.blocking.run([limiter, key] { return limiter->take(key); });
+  } else {
+    decision = limiter->take(key);
+  }
+  if (!decision) {
+    log::warn("rate_limit.unavailable", {{"error", decision.error().message}});
+    co_return core::Status{};
+  }
+  if (!decision->allowed) co_return rate_limited(decision->retry_after);
+  co_return core::Status{};
+}
+
+core::AuditEvent base_event(const http::Request& request, const EndpointPolicy& policy) {
+  core::AuditEvent event;
+  event.actor = "anonymous";
+  event.event = policy.audit_event;
+  if (!request.request_id.empty()) event.request_id = request.request_id;
+  if (!request.remote_ip.empty()) event.ip = request.remote_ip;
+  return event;
+}
+
+// Writes the event; false when it could not be written.
+boost::asio::awaitable<bool> write_audit(GuardServices& services, core::AuditEvent event) {
+  auto written = co_await services.audit.record(event);
+  if (!written) {
+    log::error(
+        "audit.write_failed",
+        {{"event", event.event}, {"outcome", event.outcome}, {"error", written.error().message}});
+  }
+  co_return written.ok();
+}
+
+Awaitable reject_unauthenticated(GuardServices& services, const EndpointPolicy& policy,
+                                 http::Request& request, const core::Error& error) {
+  if (auto allowed = co_await take_rate_token(services, "ip:" + request.remote_ip); !allowed) {
+    co_return problem_response(allowed.error(), request);
+  }
+  auto event = base_event(request, policy);
+  event.outcome = std::string(core::code_name(error.code));
+  event.details = nlohmann::json{{"reason", error.message}}.dump();
+  co_await write_audit(services, std::move(event));
+  if (error.code != core::Code::unauthenticated) co_return problem_response(error, request);
+  co_return unauthenticated_response(error, request);
+}
+
+Awaitable guarded_call(GuardServices& services, const EndpointPolicy& policy,
+                       const CallHandler& handler, http::Request& request) {
+  auto caller = co_await services.authenticator.authenticate(request.header("authorization"));
+  if (!caller) co_return co_await reject_unauthenticated(services, policy, request, caller.error());
+
+  Call call{request, std::move(*caller), base_event(request, policy)};
+  call.audit.actor = call.caller.actor();
+  core::Result<http::Response> outcome = core::make_error(core::Code::internal, "not run");
+  if (auto allowed = co_await take_rate_token(services, call.audit.actor); !allowed) {
+    outcome = allowed.error();
+  } else if (!call.caller.can(policy.permission)) {
+    outcome = core::make_error(core::Code::forbidden,
+                               fmt::format("this endpoint needs the {} permission",
+                                           core::permission_name(policy.permission)));
+  } else {
+    outcome = co_await handler(call);
+  }
+
+  call.audit.outcome = outcome ? "ok" : std::string(core::code_name(outcome.error().code));
+  const bool audited = co_await write_audit(services, std::move(call.audit));
+  if (!outcome) co_return problem_response(outcome.error(), request);
+  if (!audited) {
+    // Nothing leaves without its audit record.
+    co_return problem_response(
+        core::make_error(core::Code::unavailable,
+                         "the audit trail cannot be written right now; nothing was returned"),
+        request);
+  }
+  co_return std::move(*outcome);
+}
+
+}  // namespace
+
+http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler) {
+  return [&services, policy = std::move(policy),
+          handler = std::move(handler)](http::Request& request) -> Awaitable {
+    co_return co_await guarded_call(services, policy, handler, request);
+  };
+}
+
+}  // namespace oauth_manager::api

@@ -1,0 +1,99 @@
+#include "api/service.hpp"
+
+#include "api/health_routes.hpp"
+#include "api/openapi.hpp"
+#include "api/record_routes.hpp"
+#include "store/open_store.hpp"
+
+namespace oauth_manager::api {
+namespace {
+
+constexpr std::chrono::milliseconds kRedisTimeout{1000};
+constexpr int kRedisThreads = 4;
+
+auth::AuthSettings auth_settings(const config::AuthConfig& auth) {
+  auth::AuthSettings settings;
+  settings.claims.issuer = auth.issuer;
+  settings.claims.audience = auth.audience;
+  settings.claims.leeway = std::chrono::seconds(auth.leeway_seconds);
+  settings.roles_claim = auth.roles_claim;
+  settings.roles = auth.roles;
+  settings.session_claim = auth.session_claim;
+  settings.session_key_pattern = auth.session_key_pattern;
+  settings.session_fail_open = auth.session_fail_open;
+  return settings;
+}
+
+net::ClientOptions http_client_options(const config::AuthConfig& auth) {
+  net::ClientOptions options;
+  options.allow_insecure_loopback = auth.allow_insecure_loopback;
+  return options;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Service>> Service::create(const config::Config& config,
+                                                       const core::Clock& clock) {
+  auto store = store::open_store(config.database.url, config.database.pool_size);
+  if (!store) return store.error();
+  return std::unique_ptr<Service>(new Service(config, clock, std::move(*store)));
+}
+
+Service::Service(const config::Config& config, const core::Clock& clock,
+                 std::unique_ptr<store::Store> store)
+    : clock_(clock),
+      store_(std::move(store)),
+      database_blocking_(config.database.pool_size),
+      redis_blocking_(kRedisThreads),
+      http_client_(http_client_options(config.auth)),
+      audit_(*store_, database_blocking_, clock_, random_),
+      records_(*store_, database_blocking_) {
+  if (config.redis.url) {
+    // The URL was validated with the configuration.
+    redis_ = std::make_unique<net::RedisClient>(*net::parse_redis_url(*config.redis.url),
+                                                kRedisTimeout, kRedisThreads);
+    sessions_ = std::make_unique<auth::RedisSessionStore>(*redis_);
+  }
+  authenticator_ = std::make_unique<auth::Authenticator>(auth_settings(config.auth),
+                                                         make_key_source(config.auth),
+                                                         sessions_.get(), redis_blocking_, clock_);
+  rate_limiter_ = make_rate_limiter(config.rate_limit);
+  guard_ = std::make_unique<GuardServices>(
+      GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, audit_});
+
+  add_health_routes(router_, *store_, database_blocking_);
+  add_openapi_route(router_);
+  add_record_routes(router_, *guard_, records_);
+}
+
+Service::~Service() { join(); }
+
+void Service::join() {
+  redis_blocking_.join();
+  database_blocking_.join();
+}
+
+std::shared_ptr<auth::KeySource> Service::make_key_source(const config::AuthConfig& auth) {
+  // Keys were validated with the configuration, so these cannot fail here.
+  if (auth.hs256_secret) {
+    return std::make_shared<auth::StaticKeySource>(
+        std::vector{*auth::VerificationKey::hmac(*auth.hs256_secret)});
+  }
+  if (auth.public_key_pem) {
+    return std::make_shared<auth::StaticKeySource>(
+        std::vector{*auth::VerificationKey::from_pem(*auth.public_key_pem)});
+  }
+  return std::make_shared<auth::JwksKeySource>(*auth.jwks_url, http_client_, clock_);
+}
+
+std::unique_ptr<auth::RateLimiter> Service::make_rate_limiter(
+    const config::RateLimitConfig& limits) {
+  if (!limits.enabled) return nullptr;
+  const auth::RateLimit limit{static_cast<double>(limits.requests_per_second), limits.burst};
+  if (limits.store == config::RateLimitStore::redis && redis_) {
+    return std::make_unique<auth::RedisRateLimiter>(limit, *redis_);
+  }
+  return std::make_unique<auth::LocalRateLimiter>(limit, clock_);
+}
+
+}  // namespace oauth_manager::api

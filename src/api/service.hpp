@@ -1,0 +1,65 @@
+#pragma once
+
+#include <utility>
+
+#include <memory>
+
+#include "api/guard.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/rate_limiter.hpp"
+#include "auth/session_store.hpp"
+#include "config/config.hpp"
+#include "core/blocking_pool.hpp"
+#include "core/clock.hpp"
+#include "crypto/openssl_random.hpp"
+#include "events/audit_writer.hpp"
+#include "http/router.hpp"
+#include "manager/record_queries.hpp"
+#include "net/http_client.hpp"
+#include "net/redis_client.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::api {
+
+// Every part of the running service, wired from a validated Config: store, clients, caller
+// authentication, use cases and routes. `serve` puts an http::Server in front of router();
+// tests do the same in-process.
+class Service {
+ public:
+  // Opens the store (lazily: a database that is down makes /readyz fail, not this).
+  static core::Result<std::unique_ptr<Service>> create(const config::Config& config,
+                                                       const core::Clock& clock);
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+  ~Service();
+
+  store::Store& store() { return *store_; }
+  const http::Router& router() const { return router_; }
+  // Waits for blocking work still running (after the server has drained).
+  void join();
+
+ private:
+  Service(const config::Config& config, const core::Clock& clock,
+          std::unique_ptr<store::Store> store);
+  std::shared_ptr<auth::KeySource> make_key_source(const config::AuthConfig& auth);
+  std::unique_ptr<auth::RateLimiter> make_rate_limiter(const config::RateLimitConfig& limits);
+
+  const core::Clock& clock_;
+  crypto::OpenSslRandom random_;
+  std::unique_ptr<store::Store> store_;
+  // One thread per database connection, and a few for Redis, so a slow Redis never takes a
+  // database thread.
+  core::BlockingPool database_blocking_;
+  core::BlockingPool redis_blocking_;
+  net::HttpClient http_client_;
+  std::unique_ptr<net::RedisClient> redis_;
+  std::unique_ptr<auth::RedisSessionStore> sessions_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<auth::RateLimiter> rate_limiter_;
+  events::StoreAuditWriter audit_;
+  std::unique_ptr<GuardServices> guard_;
+  manager::RecordQueries records_;
+  http::Router router_;
+};
+
+}  // namespace oauth_manager::api

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/blocking_pool.hpp"
+#include "core/caller.hpp"
+#include "store/audit_chain.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::manager {
+
+// An integration as its owner sees it: the record plus when its access token expires (never the
+// token itself).
+struct IntegrationView {
+  core::Integration integration;
+  std::optional<core::Timestamp> expires_at;
+};
+
+struct AuditPage {
+  std::vector<core::AuditEvent> events;
+  std::optional<std::int64_t> next_after_seq;  // set when more events may follow
+};
+
+// The read-only use cases: integrations, consents and the audit trail, as far as the caller may
+// see them. A caller without users:any sees only its own records; asking for another user's
+// is not_found, exactly as if the record did not exist, so ids never leak.
+class RecordQueries {
+ public:
+  RecordQueries(store::Store& store, core::BlockingPool& blocking)
+      : store_(store), blocking_(blocking) {}
+
+  boost::asio::awaitable<core::Result<std::vector<IntegrationView>>> integrations(
+      const core::Caller& caller, const std::optional<std::string>& user_id);
+  boost::asio::awaitable<core::Result<IntegrationView>> integration(const core::Caller& caller,
+                                                                    const std::string& id);
+  boost::asio::awaitable<core::Result<std::vector<core::Consent>>> consents(
+      const core::Caller& caller, const std::optional<std::string>& user_id);
+  // Without users:any the query is narrowed to the caller's own user id.
+  boost::asio::awaitable<core::Result<AuditPage>> audit(const core::Caller& caller,
+                                                        store::AuditQuery query);
+  // The whole chain spans every user: only for callers with users:any.
+  boost::asio::awaitable<core::Result<store::ChainVerification>> verify_audit(
+      const core::Caller& caller);
+
+ private:
+  core::Result<IntegrationView> view_of(core::Integration integration);
+
+  store::Store& store_;
+  core::BlockingPool& blocking_;
+};
+
+// The user a request is about: `requested` if the caller may act for it, else the caller itself.
+// not_found for another user's id without users:any.
+core::Result<std::string> resolve_user(const core::Caller& caller,
+                                       const std::optional<std::string>& requested);
+
+}  // namespace oauth_manager::manager
