@@ -39,7 +39,7 @@ boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
   auto* limiter = services.rate_limiter;
   core::Result<auth::RateDecision> decision = auth::RateDecision{};
   if (limiter->blocks()) {
-    decision = co_await services.blocking.run([limiter, key] { return limiter->take(key); });
+    decision = co_await services.blocking.run([limiter, &key] { return limiter->take(key); });
   } else {
     decision = limiter->take(key);
   }

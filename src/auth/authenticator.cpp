@@ -60,7 +60,7 @@ boost::asio::awaitable<core::Status> Authenticator::check_session(core::Caller& 
   auto key = settings_.session_key_pattern;
   if (const auto at = key.find("{sid}"); at != std::string::npos)
     key.replace(at, 5, *caller.session_id);
-  auto active = co_await blocking_.run([this, key] { return sessions_->session_active(key); });
+  auto active = co_await blocking_.run([this, &key] { return sessions_->session_active(key); });
   if (!active) {
     log::warn("auth.session_check_failed",
               {{"error", active.error().message}, {"fail_open", settings_.session_fail_open}});

@@ -26,6 +26,9 @@ class BlockingPool {
 
   // Runs `work` (returning a core::Result) on the pool and resumes the awaiting coroutine on its
   // own executor. An exception escaping `work` becomes an internal error.
+  // Pass lambdas that capture by reference (the awaiting frame outlives the call): g++ 12
+  // mishandles a temporary lambda owning a std::string inside a co_await expression (it freed
+  // the string twice in the rate limiter), a known class of its coroutine bugs.
   template <typename Work>
   boost::asio::awaitable<std::invoke_result_t<Work>> run(Work work) {
     using R = std::invoke_result_t<Work>;

@@ -97,7 +97,10 @@ bhttp::response<bhttp::string_body> to_message(const Response& response, unsigne
   }
   for (const auto& [name, value] : response.headers) message.insert(name, value);
   message.set("X-Request-Id", request_id);
-  message.set(bhttp::field::cache_control, "no-store");
+  // API answers are per caller and may be secret: not cached unless a handler says otherwise.
+  if (message.find(bhttp::field::cache_control) == message.end()) {
+    message.set(bhttp::field::cache_control, "no-store");
+  }
   message.keep_alive(keep_alive);
   message.body() = head ? std::string() : response.body;
   message.prepare_payload();

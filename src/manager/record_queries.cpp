@@ -43,9 +43,9 @@ boost::asio::awaitable<core::Result<IntegrationView>> RecordQueries::integration
     const core::Caller& caller, const std::string& id) {
   co_return co_await blocking_.run([this, &caller, &id]() -> core::Result<IntegrationView> {
     auto found = store_.get_integration(id);
-    if (!found) return found.error();
-    if (!caller.may_act_for(found->user_id)) {
-      // The same answer as for an id that does not exist.
+    if (!found && found.error().code != core::Code::not_found) return found.error();
+    if (!found || !caller.may_act_for(found->user_id)) {
+      // Another user's integration gets exactly the answer an unknown id gets.
       return core::make_error(core::Code::not_found, "no integration with this id");
     }
     return view_of(std::move(*found));

@@ -1,0 +1,28 @@
+#include "support/in_process_server.hpp"
+
+#include <stdexcept>
+
+#include "api/problem.hpp"
+
+namespace oauth_manager::testing {
+
+InProcessServer::InProcessServer(const http::Router& router, int threads) : io_(threads) {
+  http::ServerOptions options;
+  options.port = 0;
+  server_ = std::make_unique<http::Server>(io_, options, router, &api::problem_response);
+  if (!server_->listen()) throw std::runtime_error("the test server cannot listen");
+  server_->start();
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+InProcessServer::~InProcessServer() {
+  server_->shutdown([] {});
+  io_.stop();
+  for (auto& thread : threads_) thread.join();
+}
+
+std::string InProcessServer::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port()) + path;
+}
+
+}  // namespace oauth_manager::testing

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "http/server.hpp"
+
+namespace oauth_manager::testing {
+
+// An http::Server for `router` on 127.0.0.1 and an ephemeral port, on its own I/O threads.
+class InProcessServer {
+ public:
+  explicit InProcessServer(const http::Router& router, int threads = 2);
+  InProcessServer(const InProcessServer&) = delete;
+  InProcessServer& operator=(const InProcessServer&) = delete;
+  ~InProcessServer();
+
+  std::uint16_t port() const { return server_->port(); }
+  std::string url(const std::string& path) const;
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<http::Server> server_;
+  std::vector<std::thread> threads_;
+};
+
+namespace detail {
+template <typename T>
+boost::asio::awaitable<void> store_result(boost::asio::awaitable<T> work, std::optional<T>* out) {
+  out->emplace(co_await std::move(work));
+}
+}  // namespace detail
+
+// Runs a coroutine on `io` (which some thread must be running) and waits for its result.
+template <typename T>
+T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
+  std::optional<T> result;
+  boost::asio::co_spawn(io, detail::store_result(std::move(work), &result), boost::asio::use_future)
+      .get();
+  return std::move(*result);
+}
+
+}  // namespace oauth_manager::testing
