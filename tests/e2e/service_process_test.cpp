@@ -167,6 +167,44 @@ TEST(Service, ServesHealthAndReadinessOnSqliteAndStopsCleanlyOnSigterm) {
   EXPECT_NE(log.find("\"event\":\"server.stopped\""), std::string::npos) << log;
 }
 
+TEST(Service, AMintedDevelopmentTokenCallsTheApiAndItsAuditShowsIt) {
+  TempDir dir;
+  const std::map<std::string, std::string> env = {
+      {"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+      {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+      {"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}};
+  RunningService service(dir, env);
+  ASSERT_NE(service.port(), 0) << service.process().stderr_text();
+  const auto minted = run_command({kBinary, "mint-token", "--sub", "alice"}, env, dir.path());
+  ASSERT_EQ(minted.status, 0) << minted.err;
+  const auto token = minted.out.substr(0, minted.out.find('\n'));
+  const auto authorized = [&](const std::string& path, const std::string& bearer) {
+    return testing::http_exchange(service.port(), "GET " + path +
+                                                      " HTTP/1.1\r\nHost: t\r\nAuthorization: "
+                                                      "Bearer " +
+                                                      bearer + "\r\nConnection: close\r\n\r\n");
+  };
+  const auto listed = authorized("/v1/integrations", token);
+  ASSERT_EQ(testing::status_of(listed), 200) << listed;
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(listed))["integrations"],
+            nlohmann::json::array());
+  EXPECT_EQ(testing::status_of(authorized("/v1/audit", token)), 403);  // a user role
+
+  const auto admin =
+      run_command({kBinary, "mint-token", "--sub", "ops", "--role", "admin"}, env, dir.path());
+  const auto audit = authorized("/v1/audit", admin.out.substr(0, admin.out.find('\n')));
+  ASSERT_EQ(testing::status_of(audit), 200) << audit;
+  const auto events = nlohmann::json::parse(testing::body_of(audit))["events"];
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0]["actor"], "sub:alice");
+  EXPECT_EQ(events[0]["event"], "integrations.list");
+  EXPECT_EQ(events[1]["outcome"], "forbidden");
+
+  service.process().send_signal(SIGTERM);
+  ASSERT_EQ(service.process().wait_for_exit(10s), 0);
+  EXPECT_EQ(service.process().stderr_text().find(token), std::string::npos);
+}
+
 TEST(Service, AccessLogNeverContainsQueryStringsOrHeaderValues) {
   TempDir dir;
   RunningService service(dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}});
