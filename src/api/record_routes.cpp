@@ -14,12 +14,20 @@ http::Response json_ok(const nlohmann::json& body) {
                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-Reply list_integrations(manager::RecordQueries& records, Call& call) {
+// The optional ?user_id= of a per-user listing (the only parameter such a listing takes); the
+// audit event records whose records were asked for.
+core::Result<std::optional<std::string>> user_id_param(Call& call) {
   auto params = parse_query(call.request.query, {"user_id"});
-  if (!params) co_return params.error();
-  const auto user_id = optional_param(*params, "user_id");
+  if (!params) return params.error();
+  auto user_id = optional_param(*params, "user_id");
   call.audit.user_id = user_id.value_or(call.caller.subject);
-  auto views = co_await records.integrations(call.caller, user_id);
+  return user_id;
+}
+
+Reply list_integrations(manager::RecordQueries& records, Call& call) {
+  const auto user_id = user_id_param(call);
+  if (!user_id) co_return user_id.error();
+  auto views = co_await records.integrations(call.caller, *user_id);
   if (!views) co_return views.error();
   auto items = nlohmann::json::array();
   for (const auto& view : *views) items.push_back(integration_json(view));
@@ -38,11 +46,9 @@ Reply get_integration(manager::RecordQueries& records, Call& call) {
 }
 
 Reply list_consents(manager::RecordQueries& records, Call& call) {
-  auto params = parse_query(call.request.query, {"user_id"});
-  if (!params) co_return params.error();
-  const auto user_id = optional_param(*params, "user_id");
-  call.audit.user_id = user_id.value_or(call.caller.subject);
-  auto consents = co_await records.consents(call.caller, user_id);
+  const auto user_id = user_id_param(call);
+  if (!user_id) co_return user_id.error();
+  auto consents = co_await records.consents(call.caller, *user_id);
   if (!consents) co_return consents.error();
   auto items = nlohmann::json::array();
   for (const auto& consent : *consents) items.push_back(consent_json(consent));

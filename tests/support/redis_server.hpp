@@ -33,12 +33,3 @@ class OwnRedisServer {
     if (::oauth_manager::testing::servers_required()) FAIL() << "redis-server cannot start"; \
     GTEST_SKIP() << "redis-server is not installed";                                         \
   }
-
-#define OAM_REQUIRE_REDIS(url_variable)                                             \
-  const auto url_variable = ::oauth_manager::testing::redis_url();                  \
-  if (!url_variable) {                                                              \
-    if (::oauth_manager::testing::servers_required()) {                             \
-      FAIL() << "OAM_TEST_REDIS_URL is not set although test servers are required"; \
-    }                                                                               \
-    GTEST_SKIP() << "no Redis: run through scripts/with-test-services (make test)"; \
-  }

@@ -30,12 +30,17 @@ class PostgresSchema {
 
 }  // namespace oauth_manager::testing
 
-// Skips the test when PostgreSQL is not available, or fails it under with-test-services.
-#define OAM_REQUIRE_POSTGRES(url_variable)                                               \
-  const auto url_variable = ::oauth_manager::testing::postgres_url();                    \
-  if (!url_variable) {                                                                   \
-    if (::oauth_manager::testing::servers_required()) {                                  \
-      FAIL() << "OAM_TEST_POSTGRES_URL is not set although test servers are required";   \
-    }                                                                                    \
-    GTEST_SKIP() << "no PostgreSQL: run through scripts/with-test-services (make test)"; \
+// Skips the test when a server's URL (OAM_TEST_<NAME>_URL) is not set, or fails it under
+// with-test-services, which always sets them.
+#define OAM_REQUIRE_SERVER(url_variable, getter, name)                                 \
+  const auto url_variable = ::oauth_manager::testing::getter();                        \
+  if (!url_variable) {                                                                 \
+    if (::oauth_manager::testing::servers_required()) {                                \
+      FAIL() << "no " name " URL although test servers are required";                  \
+    }                                                                                  \
+    GTEST_SKIP() << "no " name ": run through scripts/with-test-services (make test)"; \
   }
+
+#define OAM_REQUIRE_POSTGRES(url_variable) \
+  OAM_REQUIRE_SERVER(url_variable, postgres_url, "PostgreSQL")
+#define OAM_REQUIRE_REDIS(url_variable) OAM_REQUIRE_SERVER(url_variable, redis_url, "Redis")
