@@ -39,6 +39,55 @@ constexpr const char* kDocument = R"json({
         "responses": {"200": {"description": "The OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
       }
     },
+    "/v1/providers": {
+      "get": {
+        "summary": "The providers enabled here, with their known scopes",
+        "description": "Needs integrations:read.",
+        "responses": {
+          "200": {"description": "The providers", "content": {"application/json": {"schema": {"type": "object", "required": ["providers"], "properties": {"providers": {"type": "array", "items": {"$ref": "#/components/schemas/Provider"}}}}}}},
+          "401": {"$ref": "#/components/responses/Unauthenticated"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/RateLimited"}
+        }
+      }
+    },
+    "/v1/integrations/{provider}/authorize": {
+      "post": {
+        "summary": "Start connecting an account: returns the URL to send the user's browser to",
+        "description": "Needs integrations:write; user_id other than the caller needs users:any. The URL carries a 256-bit state (only its hash is stored), a PKCE S256 challenge, a nonce for OpenID providers and exactly the configured redirect URI.",
+        "parameters": [{"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}, "example": "google"}],
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"scopes": {"type": "array", "items": {"type": "string"}, "description": "Defaults to the provider's default scopes; each must be in the catalog or the configuration"}, "return_to": {"type": "string", "description": "Where the browser goes after the callback; must match [server] allowed_return_urls"}, "user_id": {"type": "string"}}}}}},
+        "responses": {
+          "201": {"description": "The authorization URL", "content": {"application/json": {"schema": {"type": "object", "required": ["authorization_url", "state_expires_at"], "properties": {"authorization_url": {"type": "string"}, "state_expires_at": {"type": "string", "format": "date-time"}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Unauthenticated"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/oauth/callback/{provider}": {
+      "get": {
+        "summary": "Where the provider sends the user's browser back (no caller JWT: the state identifies the flow)",
+        "security": [],
+        "parameters": [
+          {"name": "provider", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "code", "in": "query", "schema": {"type": "string"}},
+          {"name": "state", "in": "query", "required": true, "schema": {"type": "string"}},
+          {"name": "iss", "in": "query", "schema": {"type": "string"}, "description": "RFC 9207; when present it must be the provider's issuer"},
+          {"name": "error", "in": "query", "schema": {"type": "string"}, "example": "access_denied"}
+        ],
+        "responses": {
+          "200": {"description": "Connected (no return_to was given)", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "connected"}, "integration": {"$ref": "#/components/schemas/Integration"}}}}}},
+          "303": {"description": "Back to return_to with status=connected&integration_id=... or status=error&error=<code>", "headers": {"Location": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/integrations": {
       "get": {
         "summary": "List the connected accounts of a user",
@@ -142,6 +191,16 @@ constexpr const char* kDocument = R"json({
           "code": {"type": "string", "enum": ["invalid_request", "unauthenticated", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "headers_too_large", "provider_unknown", "state_invalid", "state_expired", "needs_reauth", "insufficient_scope", "provider_error", "rate_limited", "unavailable", "internal"]},
           "detail": {"type": "string"},
           "request_id": {"type": "string"}
+        }
+      },
+      "Provider": {
+        "type": "object",
+        "required": ["id", "display_name", "scopes", "default_scopes"],
+        "properties": {
+          "id": {"type": "string"},
+          "display_name": {"type": "string"},
+          "scopes": {"type": "array", "items": {"type": "object", "required": ["name", "description"], "properties": {"name": {"type": "string"}, "description": {"type": "string"}}}},
+          "default_scopes": {"type": "array", "items": {"type": "string"}}
         }
       },
       "Integration": {

@@ -42,8 +42,7 @@ std::string printable_name(std::string_view name) {
 
 }  // namespace
 
-core::Result<QueryParams> parse_query(std::string_view query,
-                                      const std::vector<std::string_view>& allowed) {
+core::Result<QueryParams> parse_query_any(std::string_view query) {
   QueryParams params;
   for (std::size_t start = 0; start < query.size();) {
     const auto end = std::min(query.find('&', start), query.size());
@@ -51,16 +50,25 @@ core::Result<QueryParams> parse_query(std::string_view query,
     start = end + 1;
     if (pair.empty()) continue;
     const auto equals = pair.find('=');
-    const auto name = form_decode(pair.substr(0, equals));
-    const auto value = form_decode(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
+    auto name = form_decode(pair.substr(0, equals));
+    auto value = form_decode(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
     if (!name || !value) return invalid("the query string has a malformed %-escape");
-    if (!is_allowed(allowed, *name)) {
-      return invalid(fmt::format("unknown query parameter \"{}\"; allowed: {}",
-                                 printable_name(*name), allowed_list(allowed)));
+    const auto shown = printable_name(*name);
+    if (!params.emplace(std::move(*name), std::move(*value)).second) {
+      return invalid(fmt::format("query parameter \"{}\" is given more than once", shown));
     }
-    if (!params.emplace(*name, *value).second) {
-      return invalid(
-          fmt::format("query parameter \"{}\" is given more than once", printable_name(*name)));
+  }
+  return params;
+}
+
+core::Result<QueryParams> parse_query(std::string_view query,
+                                      const std::vector<std::string_view>& allowed) {
+  auto params = parse_query_any(query);
+  if (!params) return params.error();
+  for (const auto& [name, value] : *params) {
+    if (!is_allowed(allowed, name)) {
+      return invalid(fmt::format("unknown query parameter \"{}\"; allowed: {}",
+                                 printable_name(name), allowed_list(allowed)));
     }
   }
   return params;

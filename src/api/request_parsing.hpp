@@ -22,6 +22,10 @@ using QueryParams = std::map<std::string, std::string>;
 core::Result<QueryParams> parse_query(std::string_view query,
                                       const std::vector<std::string_view>& allowed);
 
+// Every parameter, whatever its name (for queries a third party writes, like an OAuth callback);
+// a repeated parameter or a malformed escape is still invalid_request.
+core::Result<QueryParams> parse_query_any(std::string_view query);
+
 // Parses a JSON object body. Anything but a JSON object, or a member not in `allowed`, is
 // invalid_request naming the problem (and never echoing values, which may be secrets). An empty
 // body is an empty object.

@@ -1,5 +1,6 @@
 #include "api/service.hpp"
 
+#include "api/connect_routes.hpp"
 #include "api/health_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/record_routes.hpp"
@@ -47,7 +48,12 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       redis_blocking_(kRedisThreads),
       http_client_(http_client_options(config.auth)),
       audit_(*store_, database_blocking_, clock_, random_),
-      records_(*store_, database_blocking_) {
+      records_(*store_, database_blocking_),
+      keyring_(config.crypto.keys, random_),
+      registry_(config.providers, clock_),
+      connect_flow_(
+          *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
+          manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}) {
   if (config.redis.url) {
     // The URL was validated with the configuration.
     redis_ = std::make_unique<net::RedisClient>(*net::parse_redis_url(*config.redis.url),
@@ -64,6 +70,16 @@ Service::Service(const config::Config& config, const core::Clock& clock,
   add_health_routes(router_, *store_, database_blocking_);
   add_openapi_route(router_);
   add_record_routes(router_, *guard_, records_);
+  add_connect_routes(router_, *guard_, registry_, connect_flow_);
+}
+
+core::Status Service::sync_scope_catalog() {
+  std::vector<core::ScopeInfo> scopes;
+  for (const auto& provider : registry_.list()) {
+    scopes.insert(scopes.end(), provider->spec.scopes.begin(), provider->spec.scopes.end());
+  }
+  if (scopes.empty()) return core::Status{};
+  return store_->upsert_scopes(scopes);
 }
 
 Service::~Service() { join(); }

@@ -11,12 +11,15 @@
 #include "config/config.hpp"
 #include "core/blocking_pool.hpp"
 #include "core/clock.hpp"
+#include "crypto/keyring.hpp"
 #include "crypto/openssl_random.hpp"
 #include "events/audit_writer.hpp"
 #include "http/router.hpp"
+#include "manager/connect_flow.hpp"
 #include "manager/record_queries.hpp"
 #include "net/http_client.hpp"
 #include "net/redis_client.hpp"
+#include "providers/registry.hpp"
 #include "store/store.hpp"
 
 namespace oauth_manager::api {
@@ -34,6 +37,9 @@ class Service {
   ~Service();
 
   store::Store& store() { return *store_; }
+  const crypto::Keyring& keyring() const { return keyring_; }
+  // Records the enabled providers' known scopes in the store's scope catalog.
+  core::Status sync_scope_catalog();
   const http::Router& router() const { return router_; }
   // Waits for blocking work still running (after the server has drained).
   void join();
@@ -59,6 +65,9 @@ class Service {
   events::StoreAuditWriter audit_;
   std::unique_ptr<GuardServices> guard_;
   manager::RecordQueries records_;
+  crypto::Keyring keyring_;
+  providers::ProviderRegistry registry_;
+  manager::ConnectFlow connect_flow_;
   http::Router router_;
 };
 

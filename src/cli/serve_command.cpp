@@ -54,6 +54,9 @@ int serve_command(const config::Config& config) {
   auto& service = **created;
   auto& store = service.store();
   if (!prepare_database(store, config.database.migrate_on_start)) return kExitFailure;
+  if (auto synced = service.sync_scope_catalog(); !synced) {
+    log::warn("providers.scope_sync_failed", {{"error", synced.error().message}});
+  }
 
   boost::asio::io_context io(config.server.threads);
   http::Server server(io, server_options(config.server), service.router(), &api::problem_response);
@@ -82,6 +85,7 @@ int serve_command(const config::Config& config) {
              {"public_url", config.server.public_url},
              {"threads", config.server.threads},
              {"database", store.backend_name()},
+             {"providers", config.providers.size()},
              {"caller_keys", config.auth.jwks_url         ? "jwks"
                              : config.auth.public_key_pem ? "public_key"
                                                           : "hs256_secret"}});

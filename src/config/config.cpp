@@ -16,6 +16,8 @@
 #include "auth/verification_key.hpp"
 #include "config/suggest.hpp"
 #include "net/redis_client.hpp"
+#include "net/url.hpp"
+#include "providers/catalog.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
 
@@ -43,6 +45,7 @@ constexpr std::array kKeys = {
     KeySpec{"server", "read_timeout_seconds", Kind::integer},
     KeySpec{"server", "idle_timeout_seconds", Kind::integer},
     KeySpec{"server", "shutdown_timeout_seconds", Kind::integer},
+    KeySpec{"server", "allowed_return_urls", Kind::string_list},
     KeySpec{"database", "url", Kind::string},
     KeySpec{"database", "pool_size", Kind::integer},
     KeySpec{"database", "migrate_on_start", Kind::boolean},
@@ -82,6 +85,45 @@ const OpenSection* find_open_section(std::string_view section) {
   const auto it = std::find_if(kOpenSections.begin(), kOpenSections.end(),
                                [&](const OpenSection& open) { return open.section == section; });
   return it == kOpenSections.end() ? nullptr : &*it;
+}
+
+// [providers.<id>] keys besides the overridable catalog fields (which are strings or booleans).
+constexpr std::array kProviderKeys = {
+    std::pair<std::string_view, Kind>{"client_id", Kind::string},
+    std::pair<std::string_view, Kind>{"client_secret", Kind::string},
+    std::pair<std::string_view, Kind>{"client_secret_file", Kind::string},
+    std::pair<std::string_view, Kind>{"redirect_uri", Kind::string},
+    std::pair<std::string_view, Kind>{"scopes", Kind::string_list},
+    std::pair<std::string_view, Kind>{"allow_insecure_loopback", Kind::boolean},
+};
+constexpr std::string_view kProvidersSection = "providers";
+
+std::optional<Kind> provider_key_kind(std::string_view key) {
+  for (const auto& [name, kind] : kProviderKeys) {
+    if (name == key) return kind;
+  }
+  const auto& fields = providers::overridable_fields();
+  if (std::find(fields.begin(), fields.end(), key) != fields.end()) return Kind::string;
+  return std::nullopt;
+}
+
+std::vector<std::string> all_provider_keys() {
+  std::vector<std::string> names;
+  for (const auto& [name, kind] : kProviderKeys) names.emplace_back(name);
+  for (const auto& field : providers::overridable_fields()) names.push_back(field);
+  return names;
+}
+
+bool valid_provider_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+std::string uppercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
 }
 
 using RawValue = std::variant<std::string, std::int64_t, bool, std::vector<std::string>>;
@@ -124,6 +166,7 @@ std::vector<std::string> all_dotted_keys() {
 
 std::vector<std::string> all_sections() {
   std::vector<std::string> names;
+  names.emplace_back(kProvidersSection);
   for (const auto& open : kOpenSections) names.emplace_back(open.section);
   for (const auto& spec : kKeys) {
     if (std::find(names.begin(), names.end(), spec.section) == names.end()) {
@@ -153,6 +196,8 @@ class ConfigBuilder {
   void read_env_value(const std::string& name, Kind kind, const std::string& variable,
                       const std::string& text);
   bool read_open_env_value(const std::string& variable, const std::string& text);
+  bool read_provider_env_value(const std::string& variable, const std::string& text);
+  void read_provider_tables(const toml::table& providers);
   std::optional<std::string> read_private_file(const std::string& key, const std::string& path,
                                                std::string_view hint);
   void problem(std::string key, std::string message) {
@@ -175,6 +220,9 @@ class ConfigBuilder {
   void build_auth_keys(AuthConfig& auth);
   void build_roles(auth::RoleMap& roles);
   void build_rate_limit(RateLimitConfig& rate_limit, const RedisConfig& redis);
+  void build_return_urls(ServerConfig& server);
+  void build_providers(std::vector<providers::Provider>& enabled, const ServerConfig& server);
+  providers::ProviderSettings provider_settings(const std::string& id);
   void build_log(LogConfig& log);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
@@ -200,6 +248,10 @@ void ConfigBuilder::read_file(const std::filesystem::path& file) {
                                        section, all_sections()));
       continue;
     }
+    if (section == kProvidersSection) {
+      read_provider_tables(*section_table);
+      continue;
+    }
     const auto* open = find_open_section(section);
     for (const auto& [key_name, node] : *section_table) {
       const std::string key(key_name.str());
@@ -215,6 +267,37 @@ void ConfigBuilder::read_file(const std::filesystem::path& file) {
         continue;
       }
       read_toml_value(dotted(*spec), spec->kind, node);
+    }
+  }
+}
+
+// [providers.google] client_id = "...": one table per provider id.
+void ConfigBuilder::read_provider_tables(const toml::table& providers) {
+  const auto known = all_provider_keys();
+  for (const auto& [id_name, node] : providers) {
+    const std::string id(id_name.str());
+    const auto* table = node.as_table();
+    if (table == nullptr || !valid_provider_id(id)) {
+      problem(fmt::format("providers.{}", id),
+              "must be a table [providers.<id>] with an id of a-z, 0-9, _ and -");
+      continue;
+    }
+    for (const auto& [key_name, value] : *table) {
+      const std::string key(key_name.str());
+      const auto name = fmt::format("providers.{}.{}", id, key);
+      const auto kind = provider_key_kind(key);
+      if (!kind) {
+        problem(name,
+                with_suggestion(fmt::format("unknown provider setting \"{}\"", key), key, known));
+        continue;
+      }
+      // Catalog flags (pkce, refresh_token_rotates) may be written as TOML booleans.
+      if (const auto flag = value.value<bool>();
+          flag && value.is_boolean() && *kind == Kind::string) {
+        raw_[name] = std::string(*flag ? "true" : "false");
+        continue;
+      }
+      read_toml_value(name, *kind, value);
     }
   }
 }
@@ -266,7 +349,7 @@ void ConfigBuilder::read_environment(const Environment& env) {
                                  [&](const KeySpec& spec) { return env_name(spec) == variable; });
     if (it != kKeys.end()) {
       read_env_value(dotted(*it), it->kind, variable, text);
-    } else if (!read_open_env_value(variable, text)) {
+    } else if (!read_open_env_value(variable, text) && !read_provider_env_value(variable, text)) {
       problem(variable, with_suggestion("unknown setting", variable, known));
     }
   }
@@ -283,6 +366,33 @@ bool ConfigBuilder::read_open_env_value(const std::string& variable, const std::
     std::transform(key.begin(), key.end(), key.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     read_env_value(fmt::format("{}.{}", open.section, key), open.kind, variable, text);
+    return true;
+  }
+  return false;
+}
+
+// OAUTH_MANAGER_PROVIDERS_<ID>_<KEY>: the id is whatever precedes a known key, so ids may
+// contain underscores ("OAUTH_MANAGER_PROVIDERS_MY_IDP_CLIENT_ID" is my_idp's client_id).
+bool ConfigBuilder::read_provider_env_value(const std::string& variable, const std::string& text) {
+  const auto prefix = uppercase(fmt::format("{}{}_", kEnvPrefix, kProvidersSection));
+  if (variable.rfind(prefix, 0) != 0) return false;
+  const auto rest = variable.substr(prefix.size());
+  auto keys = all_provider_keys();
+  // Longest first: CLIENT_SECRET_FILE before anything it ends with.
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& key : keys) {
+    const auto suffix = "_" + uppercase(key);
+    if (rest.size() <= suffix.size() ||
+        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    std::string id = rest.substr(0, rest.size() - suffix.size());
+    std::transform(id.begin(), id.end(), id.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!valid_provider_id(id)) return false;
+    read_env_value(fmt::format("providers.{}.{}", id, key), *provider_key_kind(key), variable,
+                   text);
     return true;
   }
   return false;
@@ -634,6 +744,70 @@ void ConfigBuilder::build_rate_limit(RateLimitConfig& rate_limit, const RedisCon
   }
 }
 
+// Each entry: an absolute http(s) URL; a return_to matches when scheme, host and port are equal
+// and its path starts with the entry's path.
+void ConfigBuilder::build_return_urls(ServerConfig& server) {
+  const auto* urls = raw<std::vector<std::string>>("server", "allowed_return_urls");
+  if (urls == nullptr) return;
+  for (std::size_t i = 0; i < urls->size(); ++i) {
+    const auto& url = (*urls)[i];
+    if (!net::parse_url(url) || url.find_first_of("?#") != std::string::npos) {
+      problem(fmt::format("server.allowed_return_urls[{}]", i),
+              "must be an absolute http(s) URL without query or fragment, e.g. "
+              "\"https://app.example.com/settings/integrations\"");
+      continue;
+    }
+    server.allowed_return_urls.push_back(url);
+  }
+}
+
+providers::ProviderSettings ConfigBuilder::provider_settings(const std::string& id) {
+  const auto section = fmt::format("providers.{}", id);
+  providers::ProviderSettings settings;
+  settings.id = id;
+  settings.client_id = non_empty_string(section, "client_id");
+  settings.client_secret = non_empty_string(section, "client_secret");
+  if (const auto file = non_empty_string(section, "client_secret_file")) {
+    if (settings.client_secret) {
+      problem(section + ".client_secret", "set client_secret or client_secret_file, not both");
+    }
+    settings.client_secret = read_private_file(section + ".client_secret_file", *file,
+                                               "write the provider's client secret into it");
+    if (settings.client_secret)
+      *settings.client_secret = trim_trailing_newlines(*settings.client_secret);
+  }
+  settings.redirect_uri = non_empty_string(section, "redirect_uri");
+  if (const auto* scopes = raw<std::vector<std::string>>(section, "scopes"))
+    settings.scopes = *scopes;
+  if (const auto* insecure = raw<bool>(section, "allow_insecure_loopback")) {
+    settings.allow_insecure_loopback = *insecure;
+  }
+  for (const auto& field : providers::overridable_fields()) {
+    if (const auto value = non_empty_string(section, field))
+      settings.overrides.emplace_back(field, *value);
+  }
+  return settings;
+}
+
+void ConfigBuilder::build_providers(std::vector<providers::Provider>& enabled,
+                                    const ServerConfig& server) {
+  std::set<std::string> ids;
+  const auto prefix = fmt::format("{}.", kProvidersSection);
+  for (const auto& [name, value] : raw_) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    ids.insert(name.substr(prefix.size(), name.find('.', prefix.size()) - prefix.size()));
+  }
+  const auto& catalog = providers::builtin_catalog();
+  for (const auto& id : ids) {
+    const auto entry = catalog.find(id);
+    auto [provider, provider_problems] = providers::resolve_provider(
+        provider_settings(id), entry == catalog.end() ? nullptr : &entry->second,
+        server.public_url);
+    for (auto& found : provider_problems) problem(std::move(found.key), std::move(found.message));
+    if (provider) enabled.push_back(std::move(*provider));
+  }
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -663,6 +837,8 @@ ConfigLoad ConfigBuilder::build() {
   build_crypto(config.crypto);
   build_auth(config.auth, config.redis);
   build_rate_limit(config.rate_limit, config.redis);
+  build_return_urls(config.server);
+  build_providers(config.providers, config.server);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

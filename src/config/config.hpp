@@ -9,6 +9,7 @@
 
 #include "auth/roles.hpp"
 #include "crypto/key_material.hpp"
+#include "providers/provider.hpp"
 
 namespace oauth_manager::config {
 
@@ -22,6 +23,8 @@ struct ServerConfig {
   int read_timeout_seconds = 15;
   int idle_timeout_seconds = 60;
   int shutdown_timeout_seconds = 30;
+  // Where a connect flow may send the browser back to: scheme + host + port + path prefix.
+  std::vector<std::string> allowed_return_urls;
 };
 
 struct DatabaseConfig {
@@ -79,6 +82,7 @@ struct Config {
   CryptoConfig crypto;
   AuthConfig auth;
   RateLimitConfig rate_limit;
+  std::vector<providers::Provider> providers;  // the enabled ones, from [providers.<id>]
   LogConfig log;
 };
 

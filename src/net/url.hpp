@@ -1,5 +1,8 @@
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,5 +25,13 @@ struct Url {
 };
 
 core::Result<Url> parse_url(std::string_view text);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters.
+std::string percent_encode(std::string_view text);
+// application/x-www-form-urlencoded: "a=1&b=x%20y".
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
+// Appends `fields` as query parameters, after any the URL already has.
+std::string with_query(std::string url,
+                       const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace oauth_manager::net

@@ -1,0 +1,177 @@
+#include "api/connect_routes.hpp"
+
+#include <fmt/format.h>
+
+#include "api/problem.hpp"
+#include "api/request_parsing.hpp"
+#include "api/views.hpp"
+#include "net/url.hpp"
+
+namespace oauth_manager::api {
+namespace {
+
+using core::Permission;
+using Reply = boost::asio::awaitable<core::Result<http::Response>>;
+
+// The callback's query is written by the provider (Google adds authuser, hd, prompt, scope...):
+// unknown parameters are ignored there, but the size is bounded and every value must decode.
+constexpr std::size_t kMaxCallbackQueryBytes = 8192;
+
+core::Error invalid(std::string message) {
+  return core::make_error(core::Code::invalid_request, std::move(message));
+}
+
+http::Response json_body(int status, const nlohmann::json& body) {
+  return http::json_response(status,
+                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+nlohmann::json provider_json(const providers::Provider& provider) {
+  auto scopes = nlohmann::json::array();
+  for (const auto& scope : provider.spec.scopes) {
+    scopes.push_back({{"name", scope.name}, {"description", scope.description}});
+  }
+  return {{"id", provider.spec.id},
+          {"display_name", provider.spec.display_name},
+          {"scopes", scopes},
+          {"default_scopes", provider.requested_by_default}};
+}
+
+Reply list_providers(providers::ProviderRegistry& registry, Call& call) {
+  if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
+  auto items = nlohmann::json::array();
+  for (const auto& provider : registry.list()) items.push_back(provider_json(*provider));
+  co_return json_body(200, {{"providers", items}});
+}
+
+core::Result<std::optional<std::vector<std::string>>> scopes_field(const nlohmann::json& body) {
+  const auto found = body.find("scopes");
+  if (found == body.end()) return std::optional<std::vector<std::string>>{};
+  if (!found->is_array() || found->size() > 100) {
+    return invalid("\"scopes\" must be an array of at most 100 strings");
+  }
+  std::vector<std::string> scopes;
+  for (const auto& scope : *found) {
+    if (!scope.is_string() || scope.get<std::string>().empty() ||
+        scope.get<std::string>().size() > 512) {
+      return invalid("\"scopes\" must hold non-empty strings");
+    }
+    scopes.push_back(scope.get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>{std::move(scopes)};
+}
+
+core::Result<std::optional<std::string>> string_field(const nlohmann::json& body,
+                                                      const char* name) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::optional<std::string>{};
+  if (!found->is_string() || found->get<std::string>().empty() ||
+      found->get<std::string>().size() > 2048) {
+    return invalid(fmt::format("\"{}\" must be a non-empty string", name));
+  }
+  return std::optional<std::string>{found->get<std::string>()};
+}
+
+Reply authorize(manager::ConnectFlow& flow, Call& call) {
+  if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
+  auto body = parse_json_object(call.request, {"scopes", "return_to", "user_id"});
+  if (!body) co_return body.error();
+  manager::ConnectRequest request;
+  request.provider = call.request.path_params.at("provider");
+  auto scopes = scopes_field(*body);
+  if (!scopes) co_return scopes.error();
+  request.scopes = std::move(*scopes);
+  auto return_to = string_field(*body, "return_to");
+  if (!return_to) co_return return_to.error();
+  request.return_to = std::move(*return_to);
+  auto user_id = string_field(*body, "user_id");
+  if (!user_id) co_return user_id.error();
+  request.user_id = std::move(*user_id);
+  call.audit.user_id = request.user_id.value_or(call.caller.subject);
+  call.audit.details = nlohmann::json{{"provider", request.provider}}.dump();
+
+  auto started = co_await flow.start(call.caller, request);
+  if (!started) co_return started.error();
+  co_return json_body(201, {{"authorization_url", started->authorization_url},
+                            {"state_expires_at", core::to_rfc3339(started->state_expires_at)}});
+}
+
+http::Response redirect(const std::string& location) {
+  http::Response response;
+  response.status = 303;
+  response.content_type.clear();
+  response.headers.emplace_back("Location", location);
+  return response;
+}
+
+// The URL carried a code and a state: it must not leak through Referer from whatever the
+// browser shows next.
+void add_callback_headers(http::Response& response) {
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
+http::Response callback_response(const manager::CallbackOutcome& outcome,
+                                 const http::Request& request) {
+  if (outcome.return_to) {
+    std::vector<std::pair<std::string, std::string>> query;
+    if (outcome.integration) {
+      query = {{"status", "connected"}, {"integration_id", outcome.integration->id}};
+    } else {
+      query = {{"status", "error"}, {"error", outcome.error.value_or("provider_error")}};
+    }
+    return redirect(net::with_query(*outcome.return_to, query));
+  }
+  if (outcome.integration) {
+    return json_body(200,
+                     {{"status", "connected"},
+                      {"integration", integration_json({*outcome.integration, std::nullopt})}});
+  }
+  const auto& code = outcome.error.value_or("provider_error");
+  const auto error_code =
+      code == "access_denied" ? core::Code::forbidden : core::Code::provider_error;
+  return problem_response(
+      core::make_error(error_code, fmt::format("the connection failed: {}", code)), request);
+}
+
+boost::asio::awaitable<http::Response> callback(manager::ConnectFlow& flow,
+                                                http::Request& request) {
+  http::Response response;
+  auto params = request.query.size() > kMaxCallbackQueryBytes
+                    ? core::Result<QueryParams>(invalid("the callback's query string is too long"))
+                    : parse_query_any(request.query);
+  if (!params) {
+    response = problem_response(params.error(), request);
+  } else {
+    manager::CallbackRequest callback_request;
+    callback_request.provider = request.path_params.at("provider");
+    callback_request.code = optional_param(*params, "code");
+    callback_request.state = optional_param(*params, "state");
+    callback_request.iss = optional_param(*params, "iss");
+    callback_request.error = optional_param(*params, "error");
+    if (!request.remote_ip.empty()) callback_request.ip = request.remote_ip;
+    if (auto agent = request.header("user-agent"))
+      callback_request.user_agent = std::string(agent->substr(0, 512));
+    callback_request.request_id = request.request_id;
+    auto outcome = co_await flow.finish(callback_request);
+    response =
+        outcome ? callback_response(*outcome, request) : problem_response(outcome.error(), request);
+  }
+  add_callback_headers(response);
+  co_return response;
+}
+
+}  // namespace
+
+void add_connect_routes(http::Router& router, GuardServices& guard,
+                        providers::ProviderRegistry& registry, manager::ConnectFlow& flow) {
+  router.add("GET", "/v1/providers",
+             protect(guard, {Permission::integrations_read, "providers.list"},
+                     [&registry](Call& call) { return list_providers(registry, call); }));
+  router.add("POST", "/v1/integrations/{provider}/authorize",
+             protect(guard, {Permission::integrations_write, "integration.authorize"},
+                     [&flow](Call& call) { return authorize(flow, call); }));
+  router.add("GET", "/v1/oauth/callback/{provider}",
+             [&flow](http::Request& request) { return callback(flow, request); });
+}
+
+}  // namespace oauth_manager::api

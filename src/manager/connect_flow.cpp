@@ -1,0 +1,362 @@
+#include "manager/connect_flow.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/ids.hpp"
+#include "core/scopes.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/pkce.hpp"
+#include "log/logger.hpp"
+#include "manager/record_queries.hpp"
+#include "manager/return_urls.hpp"
+#include "providers/id_token.hpp"
+
+namespace oauth_manager::manager {
+namespace {
+
+constexpr std::size_t kStateLength = 43;  // 32 random bytes, base64url
+
+core::Error invalid(std::string message) {
+  return core::make_error(core::Code::invalid_request, std::move(message));
+}
+
+core::Error state_invalid(std::string message) {
+  return core::make_error(core::Code::state_invalid, std::move(message));
+}
+
+std::string verifier_associated_data(const std::string& state_hash) {
+  return "state/" + state_hash + "/pkce_verifier";
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  return fmt::format("{}", fmt::join(items, ", "));
+}
+
+// A provider's error code, limited to RFC 6749's character set before it goes anywhere.
+std::string sanitized_code(const std::string& code) {
+  std::string clean;
+  for (char c : code.substr(0, 64)) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') clean += c;
+  }
+  return clean.empty() ? "provider_error" : clean;
+}
+
+std::optional<std::string> text_at(const nlohmann::json& source, const std::string& pointer) {
+  try {
+    const nlohmann::json::json_pointer at(pointer);
+    if (!source.contains(at)) return std::nullopt;
+    const auto& value = source.at(at);
+    if (value.is_string() && !value.get<std::string>().empty()) return value.get<std::string>();
+    if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  } catch (const nlohmann::json::exception&) {
+  }
+  return std::nullopt;
+}
+
+// The scopes a token response says were granted (RFC 6749 §5.1: when they differ from the
+// request); the requested ones when it says nothing.
+std::vector<std::string> granted_scopes(const providers::TokenResponse& response,
+                                        const core::AuthState& state) {
+  if (!response.scope) return state.requested_scopes;
+  auto text = *response.scope;
+  std::replace(text.begin(), text.end(), ',', ' ');
+  return core::split_scopes(text);
+}
+
+bool issuer_matches(const providers::ProviderSpec& spec, const std::string& iss) {
+  if (!spec.issuer) return false;
+  if (iss == *spec.issuer) return true;
+  if (std::find(spec.accepted_issuers.begin(), spec.accepted_issuers.end(), iss) !=
+      spec.accepted_issuers.end()) {
+    return true;
+  }
+  // A {tenantid} template matches any single tenant segment.
+  const auto at = spec.issuer->find("{tenantid}");
+  if (at == std::string::npos) return false;
+  const auto prefix = spec.issuer->substr(0, at);
+  const auto suffix = spec.issuer->substr(at + 10);
+  if (iss.size() <= prefix.size() + suffix.size() || iss.rfind(prefix, 0) != 0 ||
+      iss.compare(iss.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  const auto tenant = iss.substr(prefix.size(), iss.size() - prefix.size() - suffix.size());
+  return tenant.find('/') == std::string::npos;
+}
+
+// RFC 9207: an `iss` in the authorization response must be the provider's; a provider that
+// advertises it must send it. This defeats mix-up attacks across providers.
+core::Status check_callback_issuer(const providers::ProviderSpec& spec,
+                                   const std::optional<std::string>& iss) {
+  if (spec.issuer_in_callback == providers::CallbackIssuer::never) return core::Status{};
+  if (!iss) {
+    if (spec.issuer_in_callback == providers::CallbackIssuer::required) {
+      return invalid(
+          "the authorization response has no iss, which this provider always sends "
+          "(RFC 9207)");
+    }
+    return core::Status{};
+  }
+  if (!issuer_matches(spec, *iss)) {
+    return invalid("the authorization response's iss is not this provider's issuer (RFC 9207)");
+  }
+  return core::Status{};
+}
+
+}  // namespace
+
+struct ConnectFlow::Exchange {
+  providers::ProviderHandle handle;
+  providers::TokenResponse tokens;
+  std::string account_id;
+  std::optional<std::string> email;
+  std::optional<std::string> name;
+};
+
+ConnectFlow::ConnectFlow(store::Store& store, core::BlockingPool& blocking,
+                         providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
+                         events::AuditWriter& audit, const core::Clock& clock,
+                         core::RandomSource& random, ConnectSettings settings)
+    : store_(store),
+      blocking_(blocking),
+      registry_(registry),
+      keyring_(keyring),
+      vault_(keyring),
+      audit_(audit),
+      clock_(clock),
+      random_(random),
+      settings_(std::move(settings)) {}
+
+boost::asio::awaitable<core::Result<ConnectStart>> ConnectFlow::start(
+    const core::Caller& caller, const ConnectRequest& request) {
+  auto user = resolve_user(caller, request.user_id);
+  if (!user) co_return user.error();
+  auto handle = co_await registry_.get(request.provider);
+  if (!handle) co_return handle.error();
+  const auto& provider = *handle->provider;
+
+  const auto scopes = request.scopes.value_or(provider.requested_by_default);
+  std::vector<std::string> unknown;
+  for (const auto& scope : scopes) {
+    if (!provider.allows_scope(scope)) unknown.push_back(scope);
+  }
+  if (!unknown.empty()) {
+    co_return invalid(
+        fmt::format("{} does not offer these scopes here: {} (GET /v1/providers "
+                    "lists them)",
+                    provider.spec.id, joined(unknown)));
+  }
+  if (request.return_to && !return_url_allowed(*request.return_to, settings_.allowed_return_urls)) {
+    co_return invalid(
+        "return_to is not one of the allowed return URLs ([server] "
+        "allowed_return_urls)");
+  }
+
+  const auto state_value = crypto::new_random_token(random_);
+  const auto verifier = crypto::new_pkce_verifier(random_);
+  core::AuthState state;
+  state.state_hash = crypto::sha256_hex(state_value);
+  state.user_id = *user;
+  state.provider = provider.spec.id;
+  state.pkce_verifier_ciphertext =
+      keyring_.encrypt(verifier, verifier_associated_data(state.state_hash));
+  if (provider.spec.is_openid()) state.nonce = crypto::new_random_token(random_);
+  state.requested_scopes = scopes;
+  state.return_to = request.return_to;
+  state.created_at = clock_.now();
+  state.expires_at = state.created_at + settings_.state_lifetime;
+  auto inserted = co_await blocking_.run([this, &state] { return store_.insert_state(state); });
+  if (!inserted) co_return inserted.error();
+
+  providers::AuthorizationRequest authorization{state_value, std::nullopt, state.nonce, scopes};
+  if (provider.spec.pkce) authorization.code_challenge = crypto::pkce_s256_challenge(verifier);
+  co_return ConnectStart{providers::authorization_url(provider, authorization), state.expires_at,
+                         *user};
+}
+
+boost::asio::awaitable<core::Result<core::AuthState>> ConnectFlow::consume_state(
+    const CallbackRequest& request) {
+  if (!request.state || request.state->size() != kStateLength) {
+    co_return state_invalid("the callback carries no valid state");
+  }
+  const auto hash = crypto::sha256_hex(*request.state);
+  const auto now = clock_.now();
+  auto state =
+      co_await blocking_.run([this, &hash, now] { return store_.consume_state(hash, now); });
+  if (!state && state.error().code == core::Code::not_found) {
+    co_return state_invalid("the state is unknown or was already used; start the connection again");
+  }
+  if (!state) co_return state.error();
+  // Consumed above in every case: a state is single-use even when it is refused here.
+  if (state->provider != request.provider) {
+    co_return state_invalid("the state was made for another provider");
+  }
+  if (state->expires_at <= now) {
+    co_return core::make_error(core::Code::state_expired,
+                               "the authorization took too long; start the connection again");
+  }
+  co_return std::move(*state);
+}
+
+boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
+    const CallbackRequest& request) {
+  auto state = co_await consume_state(request);
+  if (!state) co_return state.error();
+  CallbackOutcome outcome;
+  outcome.return_to = state->return_to;
+  // (Audit details are built as named values: g++ 12 rejects braced JSON literals as arguments
+  // inside a co_await expression.)
+  nlohmann::json details = {{"provider", request.provider}};
+  if (request.error) {
+    outcome.error = sanitized_code(*request.error);
+    details["reason"] = "the provider reported an error";
+    co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
+                   details);
+    co_return outcome;
+  }
+  auto integration = co_await connect(request, *state);
+  if (!integration) {
+    outcome.error = std::string(core::code_name(integration.error().code));
+    details["reason"] = integration.error().message;
+    co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
+                   details);
+    log::warn("connect.failed", {{"provider", request.provider},
+                                 {"error", integration.error().message},
+                                 {"request_id", request.request_id.value_or("")}});
+    co_return outcome;
+  }
+  details["scopes"] = integration->granted_scopes;
+  co_await audit(request, *state, "integration.connected", "ok", integration->id, details);
+  outcome.integration = std::move(*integration);
+  co_return outcome;
+}
+
+boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
+    const CallbackRequest& request, const core::AuthState& state) {
+  auto handle = co_await registry_.get(request.provider);
+  if (!handle) co_return handle.error();
+  const auto& provider = *handle->provider;
+  if (auto issuer = check_callback_issuer(provider.spec, request.iss); !issuer) {
+    co_return issuer.error();
+  }
+  if (!request.code || request.code->empty()) co_return invalid("the callback carries no code");
+  auto verifier =
+      keyring_.decrypt(state.pkce_verifier_ciphertext, verifier_associated_data(state.state_hash));
+  if (!verifier) co_return verifier.error();
+
+  Exchange exchange;
+  exchange.handle = *handle;
+  std::optional<std::string> code_verifier;
+  if (provider.spec.pkce) code_verifier = std::move(*verifier);
+  auto tokens = co_await handle->oauth->exchange_code(provider, *request.code, code_verifier);
+  if (!tokens) co_return tokens.error();
+  exchange.tokens = std::move(*tokens);
+
+  nlohmann::json account_source;
+  std::optional<std::string> id_token_subject;
+  if (provider.spec.is_openid() && exchange.tokens.id_token && handle->id_token_keys != nullptr) {
+    auto claims = co_await providers::validate_id_token(
+        provider, *exchange.tokens.id_token, state.nonce, *handle->id_token_keys, clock_.now());
+    if (!claims) co_return claims.error();
+    id_token_subject = claims->value("sub", "");
+    account_source = std::move(*claims);
+  } else if (provider.spec.account_source == providers::AccountSource::id_token) {
+    co_return core::make_error(core::Code::provider_error,
+                               "the provider answered without the id_token it must send");
+  }
+  if (provider.spec.account_source == providers::AccountSource::userinfo) {
+    auto userinfo = co_await handle->oauth->userinfo(provider, exchange.tokens.access_token);
+    if (!userinfo) co_return userinfo.error();
+    // OIDC Core §5.3.2: userinfo about someone else than the id_token is a substitution attack.
+    if (id_token_subject && userinfo->value("sub", "") != *id_token_subject) {
+      co_return core::make_error(core::Code::provider_error,
+                                 "userinfo describes another subject than the id_token");
+    }
+    account_source = std::move(*userinfo);
+  } else if (provider.spec.account_source == providers::AccountSource::token_response) {
+    account_source = exchange.tokens.raw;
+  }
+  const auto account_id = text_at(account_source, provider.spec.account.id);
+  if (!account_id) {
+    co_return core::make_error(core::Code::provider_error,
+                               "the provider's answer does not name the account");
+  }
+  exchange.account_id = *account_id;
+  exchange.email = text_at(account_source, provider.spec.account.email);
+  exchange.name = text_at(account_source, provider.spec.account.name);
+  co_return co_await store_connection(request, state, exchange);
+}
+
+boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::store_connection(
+    const CallbackRequest& request, const core::AuthState& state, Exchange& exchange) {
+  const auto now = clock_.now();
+  core::Integration integration;
+  integration.id = core::new_id(random_);
+  integration.user_id = state.user_id;
+  integration.provider = state.provider;
+  integration.provider_account_id = exchange.account_id;
+  integration.account_email = exchange.email;
+  integration.account_name = exchange.name;
+  integration.granted_scopes = granted_scopes(exchange.tokens, state);
+  integration.created_at = now;
+  integration.updated_at = now;
+
+  TokenSet tokens;
+  tokens.access_token = exchange.tokens.access_token;
+  tokens.refresh_token = exchange.tokens.refresh_token;
+  tokens.token_type = exchange.tokens.token_type;
+  if (exchange.tokens.expires_in) {
+    tokens.expires_at = now + std::chrono::seconds(*exchange.tokens.expires_in);
+  }
+
+  co_return co_await blocking_.run([&]() -> core::Result<core::Integration> {
+    auto stored = store_.upsert_integration(integration);
+    if (!stored) return stored.error();
+    // Reconnecting the same account: a provider that sends no new refresh token (Google without
+    // a fresh consent) leaves the one we hold valid, so keep it.
+    if (!tokens.refresh_token) {
+      if (auto previous = store_.get_tokens(stored->id)) {
+        if (auto opened = vault_.open(*previous)) tokens.refresh_token = opened->refresh_token;
+      }
+    }
+    if (auto put = store_.put_tokens(vault_.seal(stored->id, tokens, now)); !put) {
+      // An integration without usable tokens must not look connected.
+      (void)store_.set_integration_status(stored->id, core::IntegrationStatus::needs_reauth, now);
+      return put.error();
+    }
+    core::Consent consent;
+    consent.id = core::new_id(random_);
+    consent.user_id = state.user_id;
+    consent.integration_id = stored->id;
+    consent.requested_scopes = state.requested_scopes;
+    consent.granted_scopes = stored->granted_scopes;
+    consent.created_at = now;
+    consent.ip = request.ip;
+    consent.user_agent = request.user_agent;
+    if (auto appended = store_.append_consent(consent); !appended) return appended.error();
+    return stored;
+  });
+}
+
+boost::asio::awaitable<void> ConnectFlow::audit(const CallbackRequest& request,
+                                                const core::AuthState& state,
+                                                const std::string& event,
+                                                const std::string& outcome,
+                                                const std::optional<std::string>& integration_id,
+                                                nlohmann::json details) {
+  core::AuditEvent record;
+  record.actor = "sub:" + state.user_id;
+  record.event = event;
+  record.user_id = state.user_id;
+  record.integration_id = integration_id;
+  record.outcome = outcome;
+  record.request_id = request.request_id;
+  record.ip = request.ip;
+  record.details = details.dump();
+  if (auto written = co_await audit_.record(std::move(record)); !written) {
+    log::error("audit.write_failed", {{"event", event}, {"error", written.error().message}});
+  }
+}
+
+}  // namespace oauth_manager::manager

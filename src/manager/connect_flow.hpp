@@ -1,0 +1,104 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/blocking_pool.hpp"
+#include "core/caller.hpp"
+#include "core/clock.hpp"
+#include "core/integration.hpp"
+#include "core/random_source.hpp"
+#include "crypto/keyring.hpp"
+#include "events/audit_writer.hpp"
+#include "manager/token_vault.hpp"
+#include "providers/registry.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::manager {
+
+struct ConnectRequest {
+  std::string provider;
+  std::optional<std::string> user_id;  // another user: needs users:any
+  std::optional<std::vector<std::string>> scopes;
+  std::optional<std::string> return_to;
+};
+
+struct ConnectStart {
+  std::string authorization_url;
+  core::Timestamp state_expires_at;
+  std::string user_id;
+};
+
+// Where the browser came back with, as the provider sent it.
+struct CallbackRequest {
+  std::string provider;
+  std::optional<std::string> code;
+  std::optional<std::string> state;
+  std::optional<std::string> iss;
+  std::optional<std::string> error;  // the provider's, e.g. access_denied
+  std::optional<std::string> ip;
+  std::optional<std::string> user_agent;
+  std::optional<std::string> request_id;
+};
+
+// How a callback ended once its state was known: connected, or failed with `error` (the
+// provider's code such as access_denied, or ours such as provider_error). `return_to` is where
+// the browser goes next, when the authorize call named one.
+struct CallbackOutcome {
+  std::optional<core::Integration> integration;
+  std::optional<std::string> error;
+  std::optional<std::string> return_to;
+};
+
+struct ConnectSettings {
+  std::chrono::seconds state_lifetime{600};
+  std::vector<std::string> allowed_return_urls;
+};
+
+// The connect use case: start an authorization (state, PKCE, nonce) and finish it at the
+// callback (consume the state once, exchange the code, validate the id_token, read the account,
+// store the integration and its encrypted tokens, the consent and the audit event).
+class ConnectFlow {
+ public:
+  ConnectFlow(store::Store& store, core::BlockingPool& blocking,
+              providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
+              events::AuditWriter& audit, const core::Clock& clock, core::RandomSource& random,
+              ConnectSettings settings);
+
+  boost::asio::awaitable<core::Result<ConnectStart>> start(const core::Caller& caller,
+                                                           const ConnectRequest& request);
+  // An error result means the state itself was unusable (unknown, used, expired, another
+  // provider's): nothing is known about where to send the browser. Later failures come back as
+  // an outcome with `error`, after an audit event; either way nothing is stored.
+  boost::asio::awaitable<core::Result<CallbackOutcome>> finish(const CallbackRequest& request);
+
+ private:
+  struct Exchange;
+  boost::asio::awaitable<core::Result<core::AuthState>> consume_state(
+      const CallbackRequest& request);
+  boost::asio::awaitable<core::Result<core::Integration>> connect(const CallbackRequest& request,
+                                                                  const core::AuthState& state);
+  boost::asio::awaitable<core::Result<core::Integration>> store_connection(
+      const CallbackRequest& request, const core::AuthState& state, Exchange& exchange);
+  boost::asio::awaitable<void> audit(const CallbackRequest& request, const core::AuthState& state,
+                                     const std::string& event, const std::string& outcome,
+                                     const std::optional<std::string>& integration_id,
+                                     nlohmann::json details);
+
+  store::Store& store_;
+  core::BlockingPool& blocking_;
+  providers::ProviderRegistry& registry_;
+  const crypto::Keyring& keyring_;
+  TokenVault vault_;
+  events::AuditWriter& audit_;
+  const core::Clock& clock_;
+  core::RandomSource& random_;
+  ConnectSettings settings_;
+};
+
+}  // namespace oauth_manager::manager

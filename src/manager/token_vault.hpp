@@ -1,0 +1,35 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/token_record.hpp"
+#include "crypto/keyring.hpp"
+
+namespace oauth_manager::manager {
+
+// A token set in plaintext: only ever in memory, only as long as a request needs it.
+struct TokenSet {
+  std::string access_token;
+  std::optional<std::string> refresh_token;
+  std::string token_type = "Bearer";
+  std::optional<core::Timestamp> expires_at;
+};
+
+// The one layer that encrypts tokens before they reach the Store and decrypts them after: the
+// associated data is "<integration id>/<field>", so a ciphertext moved to another integration or
+// field does not decrypt.
+class TokenVault {
+ public:
+  explicit TokenVault(const crypto::Keyring& keyring) : keyring_(keyring) {}
+
+  core::TokenRecord seal(const std::string& integration_id, const TokenSet& tokens,
+                         core::Timestamp now) const;
+  core::Result<TokenSet> open(const core::TokenRecord& record) const;
+
+ private:
+  const crypto::Keyring& keyring_;
+};
+
+}  // namespace oauth_manager::manager

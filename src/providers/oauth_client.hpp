@@ -1,0 +1,68 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "net/http_client.hpp"
+#include "providers/provider.hpp"
+
+namespace oauth_manager::providers {
+
+// What goes into one authorization URL.
+struct AuthorizationRequest {
+  std::string state;
+  std::optional<std::string> code_challenge;  // S256
+  std::optional<std::string> nonce;           // OpenID providers
+  std::vector<std::string> scopes;
+};
+
+std::string authorization_url(const Provider& provider, const AuthorizationRequest& request);
+
+// A token endpoint's successful answer (RFC 6749 §5.1), read leniently: unknown members are kept
+// in `raw` (Notion's workspace and owner fields), expires_in may be missing.
+struct TokenResponse {
+  std::string access_token;
+  std::string token_type = "Bearer";
+  std::optional<std::int64_t> expires_in;
+  std::optional<std::string> refresh_token;
+  std::optional<std::string> scope;  // granted scopes, when the provider says
+  std::optional<std::string> id_token;
+  nlohmann::json raw;
+};
+
+// Talks to one provider's endpoints: asynchronously, with the client authentication the catalog
+// names. Failures are provider_error whose message carries the provider's `error` code (e.g.
+// "invalid_grant") but never a token, code or secret.
+class OAuthClient {
+ public:
+  explicit OAuthClient(net::HttpClient& http) : http_(http) {}
+
+  boost::asio::awaitable<core::Result<TokenResponse>> exchange_code(
+      const Provider& provider, const std::string& code,
+      const std::optional<std::string>& code_verifier);
+  boost::asio::awaitable<core::Result<nlohmann::json>> userinfo(const Provider& provider,
+                                                                const std::string& access_token);
+  // OIDC discovery (/.well-known/openid-configuration of `issuer`): the endpoints of a provider
+  // configured by its issuer alone. The document's issuer must equal `issuer` exactly.
+  boost::asio::awaitable<core::Result<ProviderSpec>> discover(const std::string& id,
+                                                              const std::string& issuer);
+
+ private:
+  boost::asio::awaitable<core::Result<nlohmann::json>> post_token_endpoint(
+      const Provider& provider, std::vector<std::pair<std::string, std::string>> fields);
+
+  net::HttpClient& http_;
+};
+
+// Reads a token endpoint answer body. provider_error for an error answer or a body without an
+// access_token.
+core::Result<TokenResponse> parse_token_response(const nlohmann::json& body);
+
+}  // namespace oauth_manager::providers

@@ -1,0 +1,128 @@
+#include "providers/provider.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "net/url.hpp"
+#include "providers/catalog.hpp"
+
+namespace oauth_manager::providers {
+namespace {
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+// {tenant} in the endpoints (Microsoft). {tenantid} in the issuer stays: it is per token.
+void fill_tenant(ProviderSpec& spec) {
+  if (!spec.tenant) return;
+  for (auto* endpoint : {&spec.authorization_endpoint, &spec.token_endpoint}) {
+    replace_all(*endpoint, "{tenant}", *spec.tenant);
+  }
+  for (auto* endpoint : {&spec.revocation_endpoint, &spec.userinfo_endpoint, &spec.jwks_uri}) {
+    if (*endpoint) replace_all(**endpoint, "{tenant}", *spec.tenant);
+  }
+}
+
+std::vector<std::string> union_of(std::vector<std::string> a, const std::vector<std::string>& b) {
+  for (const auto& item : b) {
+    if (std::find(a.begin(), a.end(), item) == a.end()) a.push_back(item);
+  }
+  return a;
+}
+
+std::string uppercase(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+bool Provider::allows_scope(const std::string& scope) const {
+  return std::find(allowed_scopes.begin(), allowed_scopes.end(), scope) != allowed_scopes.end();
+}
+
+bool endpoint_allowed(const std::string& url, bool allow_insecure_loopback) {
+  const auto parsed = net::parse_url(url);
+  if (!parsed) return false;
+  return parsed->https() || (allow_insecure_loopback && parsed->loopback_host());
+}
+
+std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provider(
+    const ProviderSettings& settings, const ProviderSpec* catalog_entry,
+    const std::string& public_url) {
+  std::vector<ProviderProblem> problems;
+  const auto key = [&](std::string_view name) {
+    return fmt::format("providers.{}.{}", settings.id, name);
+  };
+  Provider provider;
+  if (catalog_entry != nullptr) {
+    provider.spec = *catalog_entry;
+  } else {
+    provider.spec.id = settings.id;
+    provider.spec.display_name = settings.id;
+    provider.needs_discovery = true;
+  }
+  for (const auto& [field, value] : settings.overrides) {
+    if (auto applied = apply_override(provider.spec, field, value); !applied) {
+      problems.push_back({key(field), applied.error().message});
+    }
+  }
+  if (provider.needs_discovery &&
+      (!provider.spec.issuer ||
+       !endpoint_allowed(*provider.spec.issuer, settings.allow_insecure_loopback))) {
+    problems.push_back(
+        {key("issuer"),
+         fmt::format("\"{}\" is not in the provider catalog: describe it with issuer = "
+                     "\"https://...\" (its endpoints then come from OIDC discovery)",
+                     settings.id)});
+  }
+  fill_tenant(provider.spec);
+  if (!provider.needs_discovery) {
+    std::vector<std::pair<std::string, std::optional<std::string>>> endpoints = {
+        {"authorization_endpoint", provider.spec.authorization_endpoint},
+        {"token_endpoint", provider.spec.token_endpoint},
+        {"revocation_endpoint", provider.spec.revocation_endpoint},
+        {"userinfo_endpoint", provider.spec.userinfo_endpoint},
+        {"jwks_uri", provider.spec.jwks_uri}};
+    for (const auto& [name, url] : endpoints) {
+      if (url && !endpoint_allowed(*url, settings.allow_insecure_loopback)) {
+        problems.push_back({key(name),
+                            "must be https:// (http:// only to a loopback address "
+                            "with allow_insecure_loopback = true)"});
+      }
+    }
+  }
+  if (!settings.client_id) {
+    problems.push_back({key("client_id"), "is required: the client id the provider issued"});
+  } else {
+    provider.client_id = *settings.client_id;
+  }
+  if (!settings.client_secret) {
+    problems.push_back(
+        {key("client_secret"),
+         fmt::format("is required: set client_secret_file, or the environment variable "
+                     "OAUTH_MANAGER_PROVIDERS_{}_CLIENT_SECRET",
+                     uppercase(settings.id))});
+  } else {
+    provider.client_secret = *settings.client_secret;
+  }
+  provider.redirect_uri = settings.redirect_uri.value_or(
+      fmt::format("{}/v1/oauth/callback/{}", public_url, settings.id));
+  if (!net::parse_url(provider.redirect_uri)) {
+    problems.push_back({key("redirect_uri"), "must be an absolute http(s) URL"});
+  }
+  provider.requested_by_default = settings.scopes.value_or(provider.spec.default_scopes);
+  std::vector<std::string> catalog_scopes;
+  for (const auto& scope : provider.spec.scopes) catalog_scopes.push_back(scope.name);
+  provider.allowed_scopes = union_of(union_of(catalog_scopes, provider.spec.default_scopes),
+                                     provider.requested_by_default);
+  provider.allow_insecure_loopback = settings.allow_insecure_loopback;
+  if (!problems.empty()) return {std::nullopt, std::move(problems)};
+  return {std::move(provider), {}};
+}
+
+}  // namespace oauth_manager::providers
