@@ -5,7 +5,7 @@ SANITIZE_BUILD_DIR ?= build-sanitize
 CMAKE_FLAGS ?=
 CONFIG ?= config/dev.toml
 
-.PHONY: deps build run test test-sanitize bench format clean
+.PHONY: deps build run test test-peers test-sanitize bench format clean
 
 deps:
 	./scripts/install-deps
@@ -28,11 +28,18 @@ var/dev-jwt.secret:
 run: build var/dev.keys var/dev-jwt.secret
 	$(BUILD_DIR)/oauth-manager serve --config $(CONFIG)
 
-test: build
+# The test peers from the npm registry, exactly as package-lock.json pins them.
+PEER_DIR = tests/peers/oidc-provider
+$(PEER_DIR)/node_modules/.package-lock.json: $(PEER_DIR)/package-lock.json | deps
+	npm ci --prefix $(PEER_DIR) --no-audit --no-fund
+
+test-peers: $(PEER_DIR)/node_modules/.package-lock.json
+
+test: build test-peers
 	./scripts/with-test-services ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 
 # The unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-sanitize: deps
+test-sanitize: deps test-peers
 	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOAUTH_MANAGER_WERROR=ON \
 	  -DOAUTH_MANAGER_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(SANITIZE_BUILD_DIR)

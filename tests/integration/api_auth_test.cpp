@@ -8,7 +8,7 @@
 #include "api/service.hpp"
 #include "core/ids.hpp"
 #include "crypto/openssl_random.hpp"
-#include "support/in_process_server.hpp"
+#include "support/api_harness.hpp"
 #include "support/manual_clock.hpp"
 #include "support/raw_http.hpp"
 #include "support/redis_server.hpp"
@@ -22,66 +22,8 @@ using testing::body_of;
 using testing::header_of;
 using testing::status_of;
 
-const std::string kSecret = "an-api-test-jwt-secret-of-at-least-32-bytes";
-constexpr const char* kDataKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-struct Reply {
-  int status = 0;
-  nlohmann::json body;
-  std::string raw;
-  std::optional<std::string> header(const std::string& name) const { return header_of(raw, name); }
-};
-
-// One service, wired from a real configuration, behind a real HTTP server.
-class ApiHarness {
- public:
-  ApiHarness(const testing::TempDir& dir, config::Environment env, testing::ManualClock& clock)
-      : clock_(clock) {
-    env.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kDataKey);
-    env.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kSecret);
-    env.emplace("OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "api.db").string());
-    auto loaded = config::load_config(std::nullopt, env);
-    if (!loaded.config) throw std::runtime_error("bad test config: " + loaded.problems[0].message);
-    auto service = api::Service::create(*loaded.config, clock_);
-    if (!service) throw std::runtime_error(service.error().message);
-    service_ = std::move(*service);
-    if (!service_->store().migrate()) throw std::runtime_error("migration failed");
-    server_ = std::make_unique<testing::InProcessServer>(service_->router());
-  }
-
-  store::Store& store() { return service_->store(); }
-  const http::Router& router() const { return service_->router(); }
-
-  std::string token(const std::string& subject, const std::vector<std::string>& roles,
-                    const nlohmann::json& extra = nlohmann::json::object()) const {
-    nlohmann::json claims = {{"sub", subject},
-                             {"roles", roles},
-                             {"iat", clock_.unix_seconds()},
-                             {"exp", clock_.unix_seconds() + 600}};
-    claims.update(extra);
-    return testing::sign_hs256(claims, kSecret);
-  }
-
-  Reply get(const std::string& target, const std::optional<std::string>& token) const {
-    std::string request = "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
-    if (token) request += "Authorization: Bearer " + *token + "\r\n";
-    const auto raw = testing::http_exchange(server_->port(), request + "\r\n");
-    Reply reply{status_of(raw), nullptr, raw};
-    reply.body = nlohmann::json::parse(body_of(raw), nullptr, false);
-    return reply;
-  }
-
-  std::vector<core::AuditEvent> audit_events() {
-    store::AuditQuery query;
-    query.limit = 1000;
-    return *store().list_audit(query);
-  }
-
- private:
-  testing::ManualClock& clock_;
-  std::unique_ptr<api::Service> service_;
-  std::unique_ptr<testing::InProcessServer> server_;
-};
+using testing::ApiHarness;
+using testing::Reply;
 
 class ApiAuthTest : public ::testing::Test {
  protected:

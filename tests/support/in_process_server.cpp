@@ -6,9 +6,10 @@
 
 namespace oauth_manager::testing {
 
-InProcessServer::InProcessServer(const http::Router& router, int threads) : io_(threads) {
+InProcessServer::InProcessServer(const http::Router& router, int threads, std::uint16_t port)
+    : io_(threads) {
   http::ServerOptions options;
-  options.port = 0;
+  options.port = port;
   server_ = std::make_unique<http::Server>(io_, options, router, &api::problem_response);
   if (!server_->listen()) throw std::runtime_error("the test server cannot listen");
   server_->start();

@@ -17,7 +17,7 @@ namespace oauth_manager::testing {
 // An http::Server for `router` on 127.0.0.1 and an ephemeral port, on its own I/O threads.
 class InProcessServer {
  public:
-  explicit InProcessServer(const http::Router& router, int threads = 2);
+  explicit InProcessServer(const http::Router& router, int threads = 2, std::uint16_t port = 0);
   InProcessServer(const InProcessServer&) = delete;
   InProcessServer& operator=(const InProcessServer&) = delete;
   ~InProcessServer();

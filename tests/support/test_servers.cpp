@@ -34,6 +34,26 @@ void run_admin(const std::string& server_url, const std::string& sql) {
 
 }  // namespace
 
+std::string postgres_dump(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  std::string dump;
+  if (PQstatus(conn) == CONNECTION_OK) {
+    for (const char* table :
+         {"integrations", "tokens", "scopes", "consents", "audit_events", "states"}) {
+      const std::string sql = std::string("SELECT t::text FROM ") + table + " t";
+      PGresult* result = PQexec(conn, sql.c_str());
+      for (int row = 0; PQresultStatus(result) == PGRES_TUPLES_OK && row < PQntuples(result);
+           ++row) {
+        dump += PQgetvalue(result, row, 0);
+        dump += '\n';
+      }
+      PQclear(result);
+    }
+  }
+  PQfinish(conn);
+  return dump;
+}
+
 std::optional<std::string> postgres_url() { return environment("OAM_TEST_POSTGRES_URL"); }
 std::optional<std::string> redis_url() { return environment("OAM_TEST_REDIS_URL"); }
 bool servers_required() { return environment("OAM_TEST_REQUIRE_SERVERS").has_value(); }

@@ -13,6 +13,10 @@ std::optional<std::string> redis_url();
 // True under scripts/with-test-services: a missing server is then a failure, not a skip.
 bool servers_required();
 
+// Every row of every table of the schema `url` points at, as PostgreSQL's text form: for
+// checking what is really stored (no plaintext secret).
+std::string postgres_dump(const std::string& url);
+
 // A fresh PostgreSQL schema for one test, dropped afterwards; url() points search_path at it.
 class PostgresSchema {
  public:

@@ -1,0 +1,222 @@
+// The connect flow end to end against a real, independently written OpenID Connect server
+// (panva/oidc-provider on 127.0.0.1): authorize, the browser through login and consent, the
+// callback, the stored integration and its encrypted tokens, consent and audit; on SQLite and
+// on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/clock.hpp"
+#include "manager/token_vault.hpp"
+#include "net/url.hpp"
+#include "support/api_harness.hpp"
+#include "support/browser.hpp"
+#include "support/oidc_provider_peer.hpp"
+#include "support/raw_http.hpp"
+#include "support/test_servers.hpp"
+
+namespace oauth_manager {
+namespace {
+
+using testing::ApiHarness;
+using testing::Browser;
+using testing::OidcProviderPeer;
+
+constexpr const char* kReturnTo = "https://app.example.test/settings/integrations";
+
+std::string read_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+std::map<std::string, std::string> query_of(const std::string& url) {
+  std::map<std::string, std::string> params;
+  const auto query = url.substr(url.find('?') + 1);
+  std::stringstream stream(query);
+  for (std::string pair; std::getline(stream, pair, '&');) {
+    const auto equals = pair.find('=');
+    params[pair.substr(0, equals)] = *http::percent_decode(pair.substr(equals + 1));
+  }
+  return params;
+}
+
+class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    port_ = testing::free_port();
+    callback_ = "http://127.0.0.1:" + std::to_string(port_) + "/v1/oauth/callback/testidp";
+    OidcProviderPeer::Options options;
+    options.redirect_uris = {callback_};
+    peer_ = OidcProviderPeer::start(options);
+    if (!peer_) {
+      if (testing::servers_required()) FAIL() << "the OIDC provider peer cannot start";
+      GTEST_SKIP() << "node or tests/peers/oidc-provider/node_modules missing";
+    }
+    config::Environment env = {
+        {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://127.0.0.1:" + std::to_string(port_)},
+        {"OAUTH_MANAGER_SERVER_ALLOWED_RETURN_URLS", "https://app.example.test/settings"},
+        {"OAUTH_MANAGER_PROVIDERS_TESTIDP_ISSUER", peer_->issuer()},
+        {"OAUTH_MANAGER_PROVIDERS_TESTIDP_CLIENT_ID", options.client_id},
+        {"OAUTH_MANAGER_PROVIDERS_TESTIDP_CLIENT_SECRET", options.client_secret},
+        {"OAUTH_MANAGER_PROVIDERS_TESTIDP_ALLOW_INSECURE_LOOPBACK", "true"},
+        {"OAUTH_MANAGER_PROVIDERS_TESTIDP_SCOPES", "openid,email,profile,offline_access"},
+    };
+    if (GetParam() == "postgres") {
+      const auto server = testing::postgres_url();
+      if (!server) {
+        if (testing::servers_required()) FAIL() << "no PostgreSQL URL";
+        GTEST_SKIP() << "no PostgreSQL";
+      }
+      schema_ = std::make_unique<testing::PostgresSchema>(*server);
+      env.emplace("OAUTH_MANAGER_DATABASE_URL", schema_->url());
+    }
+    api_ = std::make_unique<ApiHarness>(dir_, env, clock_, port_);
+  }
+
+  void TearDown() override {
+    api_.reset();
+    schema_.reset();
+  }
+
+  // POST authorize as `user`, then a browser through the provider; the page the flow ends on.
+  Browser::Page connect(const std::string& user, const nlohmann::json& body,
+                        const std::string& login_hint = "") {
+    const auto started =
+        api_->post("/v1/integrations/testidp/authorize", api_->token(user, {"user"}), body.dump());
+    EXPECT_EQ(started.status, 201) << started.raw;
+    auto url = started.body.value("authorization_url", "");
+    if (!login_hint.empty()) url = net::with_query(url, {{"login_hint", login_hint}});
+    return browser_.open(url);
+  }
+
+  // Everything the database holds, as bytes.
+  std::string stored_bytes() {
+    if (schema_) return testing::postgres_dump(schema_->url());
+    return read_bytes(dir_ / "api.db") + read_bytes(dir_ / "api.db-wal");
+  }
+
+  testing::TempDir dir_;
+  core::SystemClock clock_;
+  std::uint16_t port_ = 0;
+  std::string callback_;
+  std::unique_ptr<OidcProviderPeer> peer_;
+  std::unique_ptr<testing::PostgresSchema> schema_;
+  std::unique_ptr<ApiHarness> api_;
+  Browser browser_;
+};
+
+TEST_P(ConnectFlowTest, AUserConnectsAnAccountAndItsTokensAreStoredEncrypted) {
+  const auto page = connect("alice", {{"return_to", std::string(kReturnTo) + "?tab=1"}});
+  ASSERT_TRUE(page.location) << page.status << " " << page.url << " " << page.body;
+  ASSERT_EQ(page.location->rfind(kReturnTo, 0), 0U) << *page.location;
+  const auto back = query_of(*page.location);
+  EXPECT_EQ(back.at("tab"), "1");
+  EXPECT_EQ(back.at("status"), "connected");
+  const auto integration_id = back.at("integration_id");
+
+  // The authorization request we sent: PKCE S256, state, nonce, the exact redirect URI.
+  const auto authorize = query_of(browser_.history().front());
+  EXPECT_EQ(authorize.at("code_challenge_method"), "S256");
+  EXPECT_EQ(authorize.at("code_challenge").size(), 43U);
+  EXPECT_EQ(authorize.at("state").size(), 43U);
+  EXPECT_EQ(authorize.at("nonce").size(), 43U);
+  EXPECT_EQ(authorize.at("redirect_uri"), callback_);
+
+  const auto alice = api_->token("alice", {"user"});
+  const auto listed = api_->get("/v1/integrations", alice);
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_EQ(listed.body["integrations"].size(), 1U);
+  const auto& integration = listed.body["integrations"][0];
+  EXPECT_EQ(integration["id"], integration_id);
+  EXPECT_EQ(integration["provider"], "testidp");
+  EXPECT_EQ(integration["status"], "active");
+  EXPECT_EQ(integration["account"]["id"], "test-user");
+  EXPECT_EQ(integration["account"]["email"], "test-user@example.test");
+  EXPECT_EQ(integration["account"]["name"], "Test User test-user");
+  EXPECT_TRUE(integration["expires_at"].is_string());
+  EXPECT_EQ(listed.raw.find("access_token"), std::string::npos);
+
+  const auto consents = api_->get("/v1/consents", alice);
+  ASSERT_EQ(consents.body["consents"].size(), 1U);
+  EXPECT_EQ(consents.body["consents"][0]["integration_id"], integration_id);
+  EXPECT_EQ(consents.body["consents"][0]["user_agent"], "oauth-manager-test-browser");
+
+  // The tokens are real (the provider accepts the access token) and stored only encrypted.
+  auto record = api_->store().get_tokens(integration_id);
+  ASSERT_TRUE(record);
+  const manager::TokenVault vault(api_->service().keyring());
+  const auto tokens = vault.open(*record);
+  ASSERT_TRUE(tokens) << tokens.error().message;
+  ASSERT_TRUE(tokens->refresh_token);
+  const auto me = testing::http_exchange(
+      peer_->port(), "GET /me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                         tokens->access_token + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(testing::status_of(me), 200) << me;
+  const auto bytes = stored_bytes();
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_NE(bytes.find(integration_id), std::string::npos) << "the dump must contain the rows";
+  EXPECT_EQ(bytes.find(tokens->access_token), std::string::npos);
+  EXPECT_EQ(bytes.find(*tokens->refresh_token), std::string::npos);
+
+  const auto events = api_->audit_events();
+  const auto connected = std::find_if(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.connected";
+  });
+  ASSERT_NE(connected, events.end());
+  EXPECT_EQ(connected->actor, "sub:alice");
+  EXPECT_EQ(connected->integration_id, integration_id);
+  EXPECT_EQ(connected->details.find(tokens->access_token), std::string::npos);
+  EXPECT_EQ(peer_->stats()["authorization_code"], 1);
+}
+
+TEST_P(ConnectFlowTest, ReconnectingTheSameAccountUpdatesASecondAccountAdds) {
+  ASSERT_TRUE(connect("alice", {{"return_to", kReturnTo}}).location);
+  ASSERT_TRUE(connect("alice", {{"return_to", kReturnTo}}).location);
+  browser_ = Browser();  // signed out at the provider, so it asks who logs in
+  ASSERT_TRUE(connect("alice", {{"return_to", kReturnTo}}, "second-account").location);
+  const auto listed = api_->get("/v1/integrations", api_->token("alice", {"user"}));
+  ASSERT_EQ(listed.body["integrations"].size(), 2U) << listed.raw;
+  EXPECT_EQ(api_->get("/v1/consents", api_->token("alice", {"user"})).body["consents"].size(), 3U);
+}
+
+TEST_P(ConnectFlowTest, WithoutReturnToTheCallbackAnswersJson) {
+  const auto page = connect("bob", nlohmann::json::object());
+  EXPECT_FALSE(page.location);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const auto body = nlohmann::json::parse(page.body);
+  EXPECT_EQ(body["status"], "connected");
+  EXPECT_EQ(body["integration"]["account"]["id"], "test-user");
+}
+
+TEST_P(ConnectFlowTest, AUserWhoRefusesComesBackWithAccessDeniedAndNothingIsStored) {
+  const auto page = connect("carol", {{"return_to", kReturnTo}}, "deny");
+  ASSERT_TRUE(page.location) << page.body;
+  const auto back = query_of(*page.location);
+  EXPECT_EQ(back.at("status"), "error");
+  EXPECT_EQ(back.at("error"), "access_denied");
+  EXPECT_TRUE(
+      api_->get("/v1/integrations", api_->token("carol", {"user"})).body["integrations"].empty());
+  const auto events = api_->audit_events();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.connect_failed" && event.outcome == "access_denied";
+  }));
+}
+
+TEST_P(ConnectFlowTest, AReplayedCallbackIsRefused) {
+  ASSERT_TRUE(connect("alice", {{"return_to", kReturnTo}}).location);
+  // The browser's last request on 127.0.0.1 was our callback, with code and state.
+  const auto callback_url = browser_.history().back();
+  ASSERT_NE(callback_url.find("/v1/oauth/callback/testidp?"), std::string::npos);
+  const auto replay = Browser().open(callback_url);
+  EXPECT_EQ(replay.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(replay.body)["code"], "state_invalid");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace oauth_manager

@@ -1,0 +1,74 @@
+#include "support/api_harness.hpp"
+
+#include <stdexcept>
+
+#include "support/raw_http.hpp"
+#include "support/signing_keys.hpp"
+
+namespace oauth_manager::testing {
+
+std::optional<std::string> Reply::header(const std::string& name) const {
+  return header_of(raw, name);
+}
+
+ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::Clock& clock,
+                       std::uint16_t port)
+    : clock_(clock) {
+  env.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
+  env.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
+  env.emplace("OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "api.db").string());
+  auto loaded = config::load_config(std::nullopt, env);
+  if (!loaded.config) {
+    throw std::runtime_error("bad test config: " + loaded.problems[0].key + ": " +
+                             loaded.problems[0].message);
+  }
+  auto service = api::Service::create(*loaded.config, clock_);
+  if (!service) throw std::runtime_error(service.error().message);
+  service_ = std::move(*service);
+  if (!service_->store().migrate()) throw std::runtime_error("migration failed");
+  server_ = std::make_unique<InProcessServer>(service_->router(), 2, port);
+}
+
+ApiHarness::~ApiHarness() {
+  server_.reset();
+  service_.reset();
+}
+
+std::string ApiHarness::token(const std::string& subject, const std::vector<std::string>& roles,
+                              const nlohmann::json& extra) const {
+  const auto now = core::to_unix_ms(clock_.now()) / 1000;
+  nlohmann::json claims = {{"sub", subject}, {"roles", roles}, {"iat", now}, {"exp", now + 600}};
+  claims.update(extra);
+  return sign_hs256(claims, kHarnessJwtSecret);
+}
+
+Reply ApiHarness::exchange(const std::string& request) const {
+  const auto raw = http_exchange(server_->port(), request);
+  Reply reply{status_of(raw), nullptr, raw};
+  reply.body = nlohmann::json::parse(body_of(raw), nullptr, false);
+  return reply;
+}
+
+Reply ApiHarness::get(const std::string& target, const std::optional<std::string>& token) const {
+  std::string request = "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
+  if (token) request += "Authorization: Bearer " + *token + "\r\n";
+  return exchange(request + "\r\n");
+}
+
+Reply ApiHarness::post(const std::string& target, const std::optional<std::string>& token,
+                       const std::string& json_body) const {
+  std::string request = "POST " + target +
+                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: "
+                        "application/json\r\nContent-Length: " +
+                        std::to_string(json_body.size()) + "\r\n";
+  if (token) request += "Authorization: Bearer " + *token + "\r\n";
+  return exchange(request + "\r\n" + json_body);
+}
+
+std::vector<core::AuditEvent> ApiHarness::audit_events() {
+  store::AuditQuery query;
+  query.limit = 1000;
+  return *store().list_audit(query);
+}
+
+}  // namespace oauth_manager::testing

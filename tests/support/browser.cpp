@@ -1,0 +1,105 @@
+#include "support/browser.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <stdexcept>
+
+#include "core/text.hpp"
+#include "net/url.hpp"
+#include "support/raw_http.hpp"
+
+namespace oauth_manager::testing {
+namespace {
+
+struct ParsedResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
+  std::string body;
+};
+
+ParsedResponse parse_response(const std::string& raw) {
+  ParsedResponse parsed;
+  parsed.status = status_of(raw);
+  parsed.body = body_of(raw);
+  const auto head_end = raw.find("\r\n\r\n");
+  std::istringstream head(raw.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);  // status line
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    auto value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    parsed.headers.emplace_back(core::ascii_lowercase(line.substr(0, colon)), value);
+  }
+  return parsed;
+}
+
+// The absolute URL a Location header means, relative to `base`.
+std::string resolve(const net::Url& base, const std::string& location) {
+  if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) return location;
+  return base.scheme + "://" + base.host_header() + location;
+}
+
+}  // namespace
+
+Browser::Page Browser::open(const std::string& start, int max_redirects) {
+  auto url = start;
+  for (int hop = 0; hop <= max_redirects; ++hop) {
+    const auto parsed = net::parse_url(url);
+    if (!parsed || parsed->https() || !parsed->loopback_host()) {
+      throw std::runtime_error("the test browser only visits http://127.0.0.1: " + url);
+    }
+    history_.push_back(url);
+    std::string request = "GET " + parsed->target + " HTTP/1.1\r\nHost: " + parsed->host_header() +
+                          "\r\nConnection: close\r\nUser-Agent: oauth-manager-test-browser\r\n";
+    auto& jar = cookies_[parsed->port];
+    if (!jar.empty()) {
+      std::string cookie;
+      for (const auto& [name, value] : jar)
+        cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+      request += "Cookie: " + cookie + "\r\n";
+    }
+    const auto response = parse_response(http_exchange(parsed->port, request + "\r\n"));
+    std::optional<std::string> location;
+    for (const auto& [name, value] : response.headers) {
+      if (name == "set-cookie") {
+        const auto pair = value.substr(0, value.find(';'));
+        const auto equals = pair.find('=');
+        if (equals != std::string::npos) jar[pair.substr(0, equals)] = pair.substr(equals + 1);
+      } else if (name == "location") {
+        location = resolve(*parsed, value);
+      }
+    }
+    const bool redirect = response.status >= 300 && response.status < 400 && location;
+    if (!redirect) return Page{response.status, url, std::nullopt, response.body};
+    const auto next = net::parse_url(*location);
+    if (!next || next->https() || !next->loopback_host()) {
+      return Page{response.status, url, location, response.body};
+    }
+    url = *location;
+  }
+  throw std::runtime_error("too many redirects from " + start);
+}
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd);
+    throw std::runtime_error("no free port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace oauth_manager::testing
