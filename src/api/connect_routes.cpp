@@ -126,11 +126,9 @@ http::Response callback_response(const manager::CallbackOutcome& outcome,
                      {{"status", "connected"},
                       {"integration", integration_json({*outcome.integration, std::nullopt})}});
   }
-  const auto& code = outcome.error.value_or("provider_error");
-  const auto error_code =
-      code == "access_denied" ? core::Code::forbidden : core::Code::provider_error;
-  return problem_response(
-      core::make_error(error_code, fmt::format("the connection failed: {}", code)), request);
+  return problem_response(outcome.failure.value_or(core::make_error(core::Code::provider_error,
+                                                                    "the connection failed")),
+                          request);
 }
 
 boost::asio::awaitable<http::Response> callback(manager::ConnectFlow& flow,

@@ -210,6 +210,10 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   nlohmann::json details = {{"provider", request.provider}};
   if (request.error) {
     outcome.error = sanitized_code(*request.error);
+    // The user saying no is a refusal, not a provider failure worth retrying.
+    outcome.failure = core::make_error(
+        *outcome.error == "access_denied" ? core::Code::forbidden : core::Code::provider_error,
+        fmt::format("the provider reported {}", *outcome.error));
     details["reason"] = "the provider reported an error";
     co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
                    details);
@@ -218,6 +222,7 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   auto integration = co_await connect(request, *state);
   if (!integration) {
     outcome.error = std::string(core::code_name(integration.error().code));
+    outcome.failure = integration.error();
     details["reason"] = integration.error().message;
     co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
                    details);

@@ -51,7 +51,8 @@ struct CallbackRequest {
 // the browser goes next, when the authorize call named one.
 struct CallbackOutcome {
   std::optional<core::Integration> integration;
-  std::optional<std::string> error;
+  std::optional<std::string> error;    // the code the browser is sent back with
+  std::optional<core::Error> failure;  // the same failure, for an answer without return_to
   std::optional<std::string> return_to;
 };
 

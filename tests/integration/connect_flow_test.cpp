@@ -215,6 +215,55 @@ TEST_P(ConnectFlowTest, AReplayedCallbackIsRefused) {
   EXPECT_EQ(nlohmann::json::parse(replay.body)["code"], "state_invalid");
 }
 
+TEST_P(ConnectFlowTest, ACodeFromOneUsersFlowCannotCompleteAnotherUsersState) {
+  // Alice starts connecting and stops; Bob's browser comes back from the provider with a code.
+  // An attacker pairs Bob's code with Alice's state: PKCE ties the code to Bob's verifier, so the
+  // provider refuses the exchange made with Alice's, and nobody gets an integration.
+  const auto alices =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}),
+                 nlohmann::json{{"return_to", kReturnTo}}.dump());
+  const auto alice_state =
+      query_of(alices.body["authorization_url"].get<std::string>()).at("state");
+  const auto bobs =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("bob", {"user"}), "{}");
+  const auto page = browser_.open(bobs.body["authorization_url"].get<std::string>(), callback_);
+  ASSERT_TRUE(page.location) << page.body;
+  const auto bob_code = query_of(*page.location).at("code");
+
+  const auto iss = query_of(*page.location).at("iss");
+  const auto mixed =
+      Browser().open(callback_ + "?" +
+                     net::form_encode({{"code", bob_code}, {"state", alice_state}, {"iss", iss}}));
+  ASSERT_TRUE(mixed.location) << mixed.status << mixed.body;
+  const auto back = query_of(*mixed.location);
+  EXPECT_EQ(back.at("status"), "error");
+  EXPECT_EQ(back.at("error"), "provider_error");
+  EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
+  EXPECT_TRUE(api_->store().list_integrations("bob", std::nullopt)->empty());
+  EXPECT_EQ(peer_->stats()["authorization_code"], 0);
+}
+
+TEST_P(ConnectFlowTest, AMissingOrForeignIssIsRefusedForAProviderThatAlwaysSendsIt) {
+  // oidc-provider advertises authorization_response_iss_parameter_supported (RFC 9207).
+  for (const std::string& iss : {std::string(), std::string("https://evil.example")}) {
+    SCOPED_TRACE(iss);
+    const auto started =
+        api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}), "{}");
+    const auto page =
+        Browser().open(started.body["authorization_url"].get<std::string>(), callback_);
+    ASSERT_TRUE(page.location);
+    auto params = query_of(*page.location);
+    std::vector<std::pair<std::string, std::string>> query = {{"code", params.at("code")},
+                                                              {"state", params.at("state")}};
+    if (!iss.empty()) query.emplace_back("iss", iss);
+    const auto reply = Browser().open(callback_ + "?" + net::form_encode(query));
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_EQ(nlohmann::json::parse(reply.body)["code"], "invalid_request");
+  }
+  EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
+  EXPECT_EQ(peer_->stats()["authorization_code"], 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -48,7 +48,8 @@ std::string resolve(const net::Url& base, const std::string& location) {
 
 }  // namespace
 
-Browser::Page Browser::open(const std::string& start, int max_redirects) {
+Browser::Page Browser::open(const std::string& start, const std::string& stop_before,
+                            int max_redirects) {
   auto url = start;
   for (int hop = 0; hop <= max_redirects; ++hop) {
     const auto parsed = net::parse_url(url);
@@ -79,7 +80,8 @@ Browser::Page Browser::open(const std::string& start, int max_redirects) {
     const bool redirect = response.status >= 300 && response.status < 400 && location;
     if (!redirect) return Page{response.status, url, std::nullopt, response.body};
     const auto next = net::parse_url(*location);
-    if (!next || next->https() || !next->loopback_host()) {
+    const bool stop = !stop_before.empty() && location->rfind(stop_before, 0) == 0;
+    if (!next || next->https() || !next->loopback_host() || stop) {
       return Page{response.status, url, location, response.body};
     }
     url = *location;

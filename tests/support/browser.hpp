@@ -19,8 +19,9 @@ class Browser {
   };
 
   // Follows at most `max_redirects` redirects on 127.0.0.1; a redirect elsewhere (the
-  // application's return_to) is returned unfollowed in `location`.
-  Page open(const std::string& url, int max_redirects = 20);
+  // application's return_to), or to a URL starting with `stop_before`, is returned unfollowed
+  // in `location`.
+  Page open(const std::string& url, const std::string& stop_before = "", int max_redirects = 20);
   // Every URL requested so far, in order.
   const std::vector<std::string>& history() const { return history_; }
 

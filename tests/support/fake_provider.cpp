@@ -1,0 +1,53 @@
+#include "support/fake_provider.hpp"
+
+namespace oauth_manager::testing {
+
+using Awaitable = boost::asio::awaitable<http::Response>;
+
+FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
+  router_.add("GET", "/jwks", [this](http::Request&) -> Awaitable {
+    std::lock_guard lock(mutex_);
+    ++jwks_fetches_;
+    co_return http::json_response(200, jwks_document({key_.public_jwk()}));
+  });
+  router_.add("POST", "/token", [this](http::Request& request) -> Awaitable {
+    std::lock_guard lock(mutex_);
+    TokenRequest recorded;
+    recorded.authorization = std::string(request.header("authorization").value_or(""));
+    recorded.content_type = std::string(request.header("content-type").value_or(""));
+    recorded.headers = request.headers;
+    recorded.body = request.body;
+    token_requests_.push_back(std::move(recorded));
+    co_return http::json_response(token_status_, token_body_.dump());
+  });
+  router_.add("GET", "/userinfo", [this](http::Request&) -> Awaitable {
+    std::lock_guard lock(mutex_);
+    co_return http::json_response(200, userinfo_.dump());
+  });
+  server_ = std::make_unique<InProcessServer>(router_);
+}
+
+FakeProvider::~FakeProvider() { server_.reset(); }
+
+void FakeProvider::answer_token(int status, nlohmann::json body) {
+  std::lock_guard lock(mutex_);
+  token_status_ = status;
+  token_body_ = std::move(body);
+}
+
+void FakeProvider::answer_userinfo(nlohmann::json body) {
+  std::lock_guard lock(mutex_);
+  userinfo_ = std::move(body);
+}
+
+std::vector<FakeProvider::TokenRequest> FakeProvider::token_requests() const {
+  std::lock_guard lock(mutex_);
+  return token_requests_;
+}
+
+int FakeProvider::jwks_fetches() const {
+  std::lock_guard lock(mutex_);
+  return jwks_fetches_;
+}
+
+}  // namespace oauth_manager::testing
