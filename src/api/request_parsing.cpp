@@ -19,7 +19,7 @@ core::Error invalid(std::string message) {
 std::optional<std::string> form_decode(std::string_view text) {
   std::string spaced(text);
   std::replace(spaced.begin(), spaced.end(), '+', ' ');
-  return http::percent_decode(spaced);
+  return core::percent_decode(spaced);
 }
 
 bool is_allowed(const std::vector<std::string_view>& allowed, std::string_view name) {

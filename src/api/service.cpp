@@ -25,9 +25,15 @@ auth::AuthSettings auth_settings(const config::AuthConfig& auth) {
   return settings;
 }
 
-net::ClientOptions http_client_options(const config::AuthConfig& auth) {
+net::ClientOptions outbound_options(const config::Config& config) {
   net::ClientOptions options;
-  options.allow_insecure_loopback = auth.allow_insecure_loopback;
+  options.proxy = config.net.proxy;
+  return options;
+}
+
+net::ClientOptions jwks_client_options(const config::Config& config) {
+  auto options = outbound_options(config);
+  options.allow_insecure_loopback = config.auth.allow_insecure_loopback;
   return options;
 }
 
@@ -46,11 +52,11 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       store_(std::move(store)),
       database_blocking_(config.database.pool_size),
       redis_blocking_(kRedisThreads),
-      http_client_(http_client_options(config.auth)),
+      http_client_(jwks_client_options(config)),
       audit_(*store_, database_blocking_, clock_, random_),
       records_(*store_, database_blocking_),
       keyring_(config.crypto.keys, random_),
-      registry_(config.providers, clock_),
+      registry_(config.providers, clock_, outbound_options(config)),
       connect_flow_(
           *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
           manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}) {

@@ -68,6 +68,8 @@ constexpr std::array kKeys = {
     KeySpec{"rate_limit", "requests_per_second", Kind::integer},
     KeySpec{"rate_limit", "burst", Kind::integer},
     KeySpec{"rate_limit", "store", Kind::string},
+    KeySpec{"net", "https_proxy", Kind::string},
+    KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},
     KeySpec{"log", "format", Kind::string},
 };
@@ -224,10 +226,13 @@ class ConfigBuilder {
   void build_providers(std::vector<providers::Provider>& enabled, const ServerConfig& server);
   providers::ProviderSettings provider_settings(const std::string& id);
   void build_log(LogConfig& log);
+  void build_net(NetConfig& net);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
   std::map<std::string, RawValue> raw_;
   std::vector<ConfigProblem> problems_;
+  // The standard proxy variables (HTTPS_PROXY, NO_PROXY, either case), used when [net] is silent.
+  std::map<std::string, std::string> proxy_environment_;
 };
 
 void ConfigBuilder::read_file(const std::filesystem::path& file) {
@@ -344,6 +349,12 @@ void ConfigBuilder::read_environment(const Environment& env) {
   std::vector<std::string> known;
   for (const auto& spec : kKeys) known.push_back(env_name(spec));
   for (const auto& [variable, text] : env) {
+    const auto upper = uppercase(variable);
+    if (upper == "HTTPS_PROXY" || upper == "NO_PROXY") {
+      // The lowercase form wins, as curl does, when both are set.
+      if (variable != upper || !proxy_environment_.count(upper)) proxy_environment_[upper] = text;
+      continue;
+    }
     if (variable.rfind(kEnvPrefix, 0) != 0 || variable == kConfigPathVariable) continue;
     const auto it = std::find_if(kKeys.begin(), kKeys.end(),
                                  [&](const KeySpec& spec) { return env_name(spec) == variable; });
@@ -808,6 +819,33 @@ void ConfigBuilder::build_providers(std::vector<providers::Provider>& enabled,
   }
 }
 
+void ConfigBuilder::build_net(NetConfig& net) {
+  std::optional<std::string> proxy_url = non_empty_string("net", "https_proxy");
+  std::string source = "net.https_proxy";
+  if (!proxy_url && proxy_environment_.count("HTTPS_PROXY") &&
+      !proxy_environment_["HTTPS_PROXY"].empty()) {
+    proxy_url = proxy_environment_["HTTPS_PROXY"];
+    source = "HTTPS_PROXY";
+  }
+  if (!proxy_url) return;
+  auto proxy = net::parse_proxy_url(*proxy_url);
+  if (!proxy) {
+    problem(source, proxy.error().message);  // never the URL: it may hold a password
+    return;
+  }
+  if (const auto* no_proxy = raw<std::vector<std::string>>("net", "no_proxy")) {
+    proxy->no_proxy = *no_proxy;
+  } else if (proxy_environment_.count("NO_PROXY")) {
+    std::stringstream stream(proxy_environment_["NO_PROXY"]);
+    for (std::string entry; std::getline(stream, entry, ',');) {
+      entry.erase(0, entry.find_first_not_of(' '));
+      entry.erase(entry.find_last_not_of(' ') + 1);
+      if (!entry.empty()) proxy->no_proxy.push_back(entry);
+    }
+  }
+  net.proxy = std::move(*proxy);
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -839,6 +877,7 @@ ConfigLoad ConfigBuilder::build() {
   build_rate_limit(config.rate_limit, config.redis);
   build_return_urls(config.server);
   build_providers(config.providers, config.server);
+  build_net(config.net);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

@@ -9,6 +9,7 @@
 
 #include "auth/roles.hpp"
 #include "crypto/key_material.hpp"
+#include "net/http_client.hpp"
 #include "providers/provider.hpp"
 
 namespace oauth_manager::config {
@@ -67,6 +68,12 @@ struct RateLimitConfig {
   RateLimitStore store = RateLimitStore::memory;  // redis by default when [redis] url is set
 };
 
+// Outbound connections: https requests tunnel through this proxy when set (from [net]
+// https_proxy, else the HTTPS_PROXY / https_proxy environment variable; NO_PROXY likewise).
+struct NetConfig {
+  std::optional<net::ProxySettings> proxy;
+};
+
 enum class LogFormat { json, text };
 
 struct LogConfig {
@@ -83,6 +90,7 @@ struct Config {
   AuthConfig auth;
   RateLimitConfig rate_limit;
   std::vector<providers::Provider> providers;  // the enabled ones, from [providers.<id>]
+  NetConfig net;
   LogConfig log;
 };
 

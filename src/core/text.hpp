@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -7,5 +8,8 @@ namespace oauth_manager::core {
 
 // ASCII-only lowercasing, for protocol tokens (header names, schemes, hosts): never locale-aware.
 std::string ascii_lowercase(std::string_view text);
+
+// Decodes %XX escapes (not '+'); nullopt on a malformed escape or a decoded NUL.
+std::optional<std::string> percent_decode(std::string_view text);
 
 }  // namespace oauth_manager::core

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -23,34 +25,7 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    const char decoded = static_cast<char>(high * 16 + low);
-    if (decoded == '\0') return std::nullopt;
-    out += decoded;
-    i += 2;
-  }
-  return out;
-}
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
   if (pattern.empty() || pattern.front() != '/') {
@@ -72,7 +47,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     for (std::size_t i = 0; i < segments.size() && matched; ++i) {
       const auto& expected = route.segments[i];
       if (is_param(expected)) {
-        auto decoded = percent_decode(segments[i]);
+        auto decoded = core::percent_decode(segments[i]);
         matched = !segments[i].empty() && decoded.has_value();
         if (matched) params[expected.substr(1, expected.size() - 2)] = std::move(*decoded);
       } else {

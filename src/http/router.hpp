@@ -41,7 +41,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// Decodes %XX escapes; nullopt on a malformed escape or a decoded NUL.
-std::optional<std::string> percent_decode(std::string_view text);
-
 }  // namespace oauth_manager::http

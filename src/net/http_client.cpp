@@ -1,5 +1,6 @@
 #include "net/http_client.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -8,11 +9,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 
 #include "core/text.hpp"
+#include "crypto/encoding.hpp"
 #include "net/url.hpp"
 
 namespace oauth_manager::net {
@@ -35,8 +36,8 @@ core::Error unreachable(const Url& url, std::string_view step, const beast::erro
 }
 
 std::chrono::milliseconds remaining(Clock::time_point deadline) {
-  return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                    deadline - Clock::now()));
+  return std::max(std::chrono::milliseconds(1),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
 template <typename Stream>
@@ -65,9 +66,9 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
   lowest.expires_after(remaining(deadline));
   co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec == bhttp::error::body_limit) {
-    co_return core::make_error(core::Code::unavailable,
-                               fmt::format("the response from {} is larger than {} bytes",
-                                           url.host, max_bytes));
+    co_return core::make_error(
+        core::Code::unavailable,
+        fmt::format("the response from {} is larger than {} bytes", url.host, max_bytes));
   }
   if (ec) co_return unreachable(url, "reading from", ec);
 
@@ -82,7 +83,82 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
   co_return response;
 }
 
+// Opens a tunnel to `url` through the proxy the stream is connected to (RFC 9110 §9.3.6).
+asio::awaitable<core::Status> open_tunnel(beast::tcp_stream& stream, const ProxySettings& proxy,
+                                          const Url& url, Clock::time_point deadline) {
+  const auto authority = url.host.find(':') != std::string::npos
+                             ? fmt::format("[{}]:{}", url.host, url.port)
+                             : fmt::format("{}:{}", url.host, url.port);
+  bhttp::request<bhttp::empty_body> connect{bhttp::verb::connect, authority, 11};
+  connect.set(bhttp::field::host, authority);
+  if (proxy.authorization) connect.set(bhttp::field::proxy_authorization, *proxy.authorization);
+  beast::error_code ec;
+  stream.expires_after(remaining(deadline));
+  co_await bhttp::async_write(stream, connect, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return unreachable(url, "asking the proxy for a tunnel to", ec);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);  // a 2xx answer to CONNECT has no body: the tunnel starts right after it
+  parser.header_limit(kMaxResponseHeaderBytes);
+  co_await bhttp::async_read_header(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return unreachable(url, "opening a proxy tunnel to", ec);
+  if (parser.get().result_int() / 100 != 2) {
+    co_return core::make_error(core::Code::unavailable,
+                               fmt::format("the proxy refused a tunnel to {}:{} (HTTP {})",
+                                           url.host, url.port, parser.get().result_int()));
+  }
+  co_return core::Status{};
+}
+
 }  // namespace
+
+bool ProxySettings::bypasses(std::string_view host) const {
+  const auto name = core::ascii_lowercase(host);
+  for (auto entry : no_proxy) {
+    entry = core::ascii_lowercase(entry);
+    if (entry == "*") return true;
+    if (!entry.empty() && entry.front() == '.') entry.erase(0, 1);
+    if (entry.empty()) continue;
+    if (name == entry || (name.size() > entry.size() &&
+                          name.compare(name.size() - entry.size(), entry.size(), entry) == 0 &&
+                          name[name.size() - entry.size() - 1] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+core::Result<ProxySettings> parse_proxy_url(std::string_view text) {
+  constexpr std::string_view kScheme = "http://";
+  std::string rest(text);
+  if (rest.rfind(kScheme, 0) == 0) {
+    rest.erase(0, kScheme.size());
+  } else if (rest.find("://") != std::string::npos) {
+    return core::make_error(core::Code::invalid_request,
+                            "the proxy URL must be http://[user:password@]host[:port]");
+  }
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  ProxySettings proxy;
+  if (const auto at = rest.rfind('@'); at != std::string::npos) {
+    // Credentials travel base64'd in Proxy-Authorization (RFC 9110 §11.7.1), decoded first.
+    const auto userinfo = core::percent_decode(rest.substr(0, at));
+    if (!userinfo) {
+      return core::make_error(core::Code::invalid_request,
+                              "the proxy URL's credentials are malformed");
+    }
+    proxy.authorization = "Basic " + crypto::base64_encode(*userinfo);
+    rest.erase(0, at + 1);
+  }
+  auto url = parse_url("http://" + rest + "/");
+  if (!url || rest.empty()) {
+    return core::make_error(core::Code::invalid_request,
+                            "the proxy URL must be http://[user:password@]host[:port]");
+  }
+  proxy.host = url->host;
+  proxy.port = rest.find(':') == std::string::npos ? 80 : url->port;
+  return proxy;
+}
 
 std::optional<std::string> HttpResponse::header(std::string_view lowercase_name) const {
   for (const auto& [name, value] : headers) {
@@ -116,19 +192,24 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
   const auto executor = co_await asio::this_coro::executor;
   beast::error_code ec;
   tcp::resolver resolver(executor);
-  auto resolved = co_await resolver.async_resolve(url->host, std::to_string(url->port),
+  const auto connect_limit = std::min(options_.connect_timeout, remaining(deadline));
+  // Through a proxy, the proxy resolves the target; we resolve only the proxy.
+  const bool proxied = url->https() && options_.proxy && !options_.proxy->bypasses(url->host);
+  const auto& dial_host = proxied ? options_.proxy->host : url->host;
+  const auto dial_port = proxied ? options_.proxy->port : url->port;
+  auto resolved = co_await resolver.async_resolve(dial_host, std::to_string(dial_port),
                                                   asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unreachable(*url, "resolving", ec);
+  if (ec) co_return unreachable(*url, proxied ? "resolving the proxy for" : "resolving", ec);
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : resolved) {
     // Plain http may only ever leave the machine's loopback interface.
-    if (url->https() || entry.endpoint().address().is_loopback()) endpoints.push_back(entry.endpoint());
+    if (url->https() || entry.endpoint().address().is_loopback())
+      endpoints.push_back(entry.endpoint());
   }
   if (endpoints.empty()) {
     co_return core::make_error(core::Code::invalid_request,
                                fmt::format("{} does not resolve to a loopback address", url->host));
   }
-  const auto connect_limit = std::min(options_.connect_timeout, remaining(deadline));
 
   if (!url->https()) {
     beast::tcp_stream stream(executor);
@@ -149,7 +230,13 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
   beast::get_lowest_layer(stream).expires_after(connect_limit);
   co_await beast::get_lowest_layer(stream).async_connect(
       endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unreachable(*url, "connecting to", ec);
+  if (ec)
+    co_return unreachable(*url, proxied ? "connecting to the proxy for" : "connecting to", ec);
+  if (proxied) {
+    auto tunnel =
+        co_await open_tunnel(beast::get_lowest_layer(stream), *options_.proxy, *url, deadline);
+    if (!tunnel) co_return tunnel.error();
+  }
   beast::get_lowest_layer(stream).expires_after(remaining(deadline));
   co_await stream.async_handshake(asio::ssl::stream_base::client,
                                   asio::redirect_error(asio::use_awaitable, ec));

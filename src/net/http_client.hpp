@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -32,6 +33,20 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view lowercase_name) const;
 };
 
+// An HTTP proxy that https requests tunnel through with CONNECT (HTTPS_PROXY).
+struct ProxySettings {
+  std::string host;
+  std::uint16_t port = 0;
+  std::optional<std::string> authorization;  // "Basic ..." from the proxy URL's credentials
+  std::vector<std::string> no_proxy;         // host suffixes reached directly ("*": all)
+
+  bool bypasses(std::string_view host) const;
+};
+
+// Reads "http://[user:password@]host[:port]" (HTTPS_PROXY's form). https proxies are refused:
+// the tunnel is TLS end to end anyway.
+core::Result<ProxySettings> parse_proxy_url(std::string_view url);
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{10000};
@@ -41,6 +56,9 @@ struct ClientOptions {
   bool allow_insecure_loopback = false;
   // Extra CA certificates (PEM) trusted besides the system's, e.g. a test CA.
   std::optional<std::string> ca_file;
+  // https requests go through this proxy unless its no_proxy list names the host. Plain http
+  // (loopback only) never does.
+  std::optional<ProxySettings> proxy;
 };
 
 // An asynchronous HTTP/1.1 client: one request per connection, TLS certificate and host name

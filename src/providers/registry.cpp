@@ -13,11 +13,12 @@ struct ProviderRegistry::Entry {
   std::unique_ptr<auth::JwksKeySource> jwks;
 };
 
-ProviderRegistry::ProviderRegistry(std::vector<Provider> providers, const core::Clock& clock)
+ProviderRegistry::ProviderRegistry(std::vector<Provider> providers, const core::Clock& clock,
+                                   net::ClientOptions client_options)
     : clock_(clock) {
   for (auto& provider : providers) {
     auto entry = std::make_unique<Entry>();
-    net::ClientOptions options;
+    auto options = client_options;
     options.allow_insecure_loopback = provider.allow_insecure_loopback;
     entry->http = std::make_unique<net::HttpClient>(options);
     entry->oauth = std::make_unique<OAuthClient>(*entry->http);

@@ -29,7 +29,10 @@ struct ProviderHandle {
 // again on the next use if discovery failed).
 class ProviderRegistry {
  public:
-  ProviderRegistry(std::vector<Provider> providers, const core::Clock& clock);
+  // `client_options` (proxy, timeouts) apply to every provider; allow_insecure_loopback comes
+  // from each provider's own settings.
+  ProviderRegistry(std::vector<Provider> providers, const core::Clock& clock,
+                   net::ClientOptions client_options = {});
   ProviderRegistry(const ProviderRegistry&) = delete;
   ProviderRegistry& operator=(const ProviderRegistry&) = delete;
   ~ProviderRegistry();

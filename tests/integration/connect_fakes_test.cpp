@@ -3,6 +3,8 @@
 // parameters and fewer-scopes-granted answers), and the attacks the callback must refuse.
 #include <gtest/gtest.h>
 
+#include "core/text.hpp"
+
 #include <sstream>
 
 #include "crypto/encoding.hpp"
@@ -30,7 +32,7 @@ std::map<std::string, std::string> query_of(const std::string& url) {
   std::stringstream stream(url.substr(url.find('?') + 1));
   for (std::string pair; std::getline(stream, pair, '&');) {
     const auto equals = pair.find('=');
-    params[pair.substr(0, equals)] = *http::percent_decode(pair.substr(equals + 1));
+    params[pair.substr(0, equals)] = *core::percent_decode(pair.substr(equals + 1));
   }
   return params;
 }

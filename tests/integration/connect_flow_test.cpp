@@ -4,6 +4,8 @@
 // on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include "core/text.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -38,7 +40,7 @@ std::map<std::string, std::string> query_of(const std::string& url) {
   std::stringstream stream(query);
   for (std::string pair; std::getline(stream, pair, '&');) {
     const auto equals = pair.find('=');
-    params[pair.substr(0, equals)] = *http::percent_decode(pair.substr(equals + 1));
+    params[pair.substr(0, equals)] = *core::percent_decode(pair.substr(equals + 1));
   }
   return params;
 }

@@ -30,6 +30,10 @@ ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::
 }
 
 ApiHarness::~ApiHarness() {
+  // Stop the I/O threads, then join the service's blocking threads (they post completions to
+  // the io_context), and only then destroy the io_context.
+  server_->stop();
+  service_->join();
   server_.reset();
   service_.reset();
 }

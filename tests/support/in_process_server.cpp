@@ -16,11 +16,15 @@ InProcessServer::InProcessServer(const http::Router& router, int threads, std::u
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
-InProcessServer::~InProcessServer() {
+void InProcessServer::stop() {
+  if (threads_.empty()) return;
   server_->shutdown([] {});
   io_.stop();
   for (auto& thread : threads_) thread.join();
+  threads_.clear();
 }
+
+InProcessServer::~InProcessServer() { stop(); }
 
 std::string InProcessServer::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port()) + path;

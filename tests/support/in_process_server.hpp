@@ -23,6 +23,9 @@ class InProcessServer {
   ~InProcessServer();
 
   std::uint16_t port() const { return server_->port(); }
+  // Stops serving and joins the I/O threads, keeping the io_context alive: whatever still holds
+  // its executors (a blocking pool finishing a call) must be joined before it is destroyed.
+  void stop();
   std::string url(const std::string& path) const;
   boost::asio::io_context& io() { return io_; }
 

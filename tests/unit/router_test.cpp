@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/text.hpp"
+
 namespace oauth_manager::http {
 namespace {
 
@@ -40,11 +42,11 @@ TEST(Router, RejectsUnknownEmptyAndMalformedSegments) {
 }
 
 TEST(Router, PercentDecodingIsStrict) {
-  EXPECT_EQ(percent_decode("a%20b%2fc"), "a b/c");
-  EXPECT_FALSE(percent_decode("%"));
-  EXPECT_FALSE(percent_decode("%4"));
-  EXPECT_FALSE(percent_decode("%g1"));
-  EXPECT_FALSE(percent_decode("%00"));
+  EXPECT_EQ(core::percent_decode("a%20b%2fc"), "a b/c");
+  EXPECT_FALSE(core::percent_decode("%"));
+  EXPECT_FALSE(core::percent_decode("%4"));
+  EXPECT_FALSE(core::percent_decode("%g1"));
+  EXPECT_FALSE(core::percent_decode("%00"));
 }
 
 TEST(Router, ListsItsRoutes) {
