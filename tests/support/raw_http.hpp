@@ -28,6 +28,9 @@ class RawConnection {
   std::string pending_;
 };
 
+// A listening socket on 127.0.0.1 and a free port (written to `port`); throws when none.
+int listen_on_loopback(std::uint16_t& port);
+
 // One request on a fresh connection; returns the raw response text ("" if none came).
 std::string http_exchange(std::uint16_t port, const std::string& request,
                           std::chrono::milliseconds limit = std::chrono::seconds(5));
