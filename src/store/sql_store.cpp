@@ -502,6 +502,34 @@ Result<int> SqlStore::delete_expired_states(core::Timestamp before) {
   });
 }
 
+Result<bool> SqlStore::acquire_refresh_lease(std::string_view integration_id,
+                                             std::string_view owner, core::Timestamp now,
+                                             core::Timestamp expires_at) {
+  // One statement: insert, or take over an expired lease; a live lease of another owner matches
+  // no row, so RETURNING is empty.
+  constexpr std::string_view kSql =
+      "INSERT INTO refresh_leases (integration_id, owner, expires_at) VALUES ($1, $2, oam_ts($3)) "
+      "ON CONFLICT (integration_id) DO UPDATE SET owner = excluded.owner, "
+      "expires_at = excluded.expires_at WHERE refresh_leases.expires_at <= oam_ts($4) "
+      "RETURNING owner";
+  return with_connection([&](SqlConnection& connection) -> Result<bool> {
+    auto result = connection.run(kSql, {std::string(integration_id), std::string(owner),
+                                        core::to_unix_ms(expires_at), core::to_unix_ms(now)});
+    if (!result) return result.error();
+    return !result->rows.empty();
+  });
+}
+
+Status SqlStore::release_refresh_lease(std::string_view integration_id, std::string_view owner) {
+  return with_connection([&](SqlConnection& connection) -> Status {
+    auto result =
+        connection.run("DELETE FROM refresh_leases WHERE integration_id = $1 AND owner = $2",
+                       {std::string(integration_id), std::string(owner)});
+    if (!result) return result.error();
+    return Status{};
+  });
+}
+
 Result<bool> SqlStore::lookup_uses_index(IndexedLookup lookup) {
   return with_connection([&](SqlConnection& connection) -> Result<bool> {
     switch (lookup) {

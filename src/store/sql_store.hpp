@@ -46,6 +46,11 @@ class SqlStore final : public Store {
                                               core::Timestamp now) override;
   core::Result<int> delete_expired_states(core::Timestamp before) override;
 
+  core::Result<bool> acquire_refresh_lease(std::string_view integration_id, std::string_view owner,
+                                           core::Timestamp now,
+                                           core::Timestamp expires_at) override;
+  core::Status release_refresh_lease(std::string_view integration_id,
+                                     std::string_view owner) override;
   core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
 
  private:

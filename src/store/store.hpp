@@ -85,6 +85,16 @@ class Store {
                                                       core::Timestamp now) = 0;
   virtual core::Result<int> delete_expired_states(core::Timestamp before) = 0;
 
+  // Takes the refresh lease of an integration for `owner` until `expires_at`, if nobody holds
+  // an unexpired one at `now`. Returns whether `owner` holds it now.
+  virtual core::Result<bool> acquire_refresh_lease(std::string_view integration_id,
+                                                   std::string_view owner, core::Timestamp now,
+                                                   core::Timestamp expires_at) = 0;
+  // Releases the lease if `owner` still holds it (an expired lease taken over by another owner
+  // is left alone).
+  virtual core::Status release_refresh_lease(std::string_view integration_id,
+                                             std::string_view owner) = 0;
+
   virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;
 };
 

@@ -564,6 +564,38 @@ TYPED_TEST(StoreContract, ExpiredStatesAreDeleted) {
   EXPECT_TRUE(this->store_->consume_state("new", from_unix_ms(3000)));
 }
 
+TYPED_TEST(StoreContract, ARefreshLeaseHasOneOwnerUntilReleasedOrExpired) {
+  const auto id = this->stored_integration().id;
+  const auto t = [](std::int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); };
+  EXPECT_TRUE(*this->store_->acquire_refresh_lease(id, "replica-a", t(0), t(30'000)));
+  EXPECT_FALSE(*this->store_->acquire_refresh_lease(id, "replica-b", t(1'000), t(31'000)));
+  ASSERT_TRUE(this->store_->release_refresh_lease(id, "replica-b"));  // not its lease: no effect
+  EXPECT_FALSE(*this->store_->acquire_refresh_lease(id, "replica-b", t(2'000), t(32'000)));
+  // Expired: another owner takes over, and the first owner's late release leaves it alone.
+  EXPECT_TRUE(*this->store_->acquire_refresh_lease(id, "replica-b", t(30'000), t(60'000)));
+  ASSERT_TRUE(this->store_->release_refresh_lease(id, "replica-a"));
+  EXPECT_FALSE(*this->store_->acquire_refresh_lease(id, "replica-c", t(31'000), t(61'000)));
+  ASSERT_TRUE(this->store_->release_refresh_lease(id, "replica-b"));
+  EXPECT_TRUE(*this->store_->acquire_refresh_lease(id, "replica-c", t(32'000), t(62'000)));
+}
+
+TYPED_TEST(StoreContract, ConcurrentLeaseTakersHaveExactlyOneWinner) {
+  for (int round = 0; round < 5; ++round) {
+    const auto id = this->stored_integration("alice", fmt::format("lease-{}", round)).id;
+    std::atomic<int> owners{0};
+    std::vector<std::thread> takers;
+    for (int i = 0; i < 8; ++i) {
+      takers.emplace_back([&, i] {
+        auto taken = this->store_->acquire_refresh_lease(id, fmt::format("owner-{}", i),
+                                                         from_unix_ms(1000), from_unix_ms(31'000));
+        if (taken && *taken) ++owners;
+      });
+    }
+    for (auto& taker : takers) taker.join();
+    EXPECT_EQ(owners.load(), 1) << "round " << round;
+  }
+}
+
 TYPED_TEST(StoreContract, HotLookupsUseIndexes) {
   // Enough rows that a planner has a real choice to make.
   for (int i = 0; i < 200; ++i) {
