@@ -88,6 +88,39 @@ constexpr const char* kDocument = R"json({
         }
       }
     },
+    "/v1/tokens": {
+      "post": {
+        "summary": "A valid access token for an integration, refreshed first when it would expire within min_ttl_seconds",
+        "description": "Needs tokens:read; another user's integration needs users:any. Every call is an audit event (never the token).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"integration_id": {"type": "string"}, "user_id": {"type": "string"}, "provider": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}, "description": "All must have been granted, else 403 insufficient_scope"}, "min_ttl_seconds": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 60}}}}}},
+        "responses": {
+          "200": {"description": "The token", "content": {"application/json": {"schema": {"type": "object", "required": ["access_token", "token_type", "expires_at", "scopes", "integration_id"], "properties": {"access_token": {"type": "string"}, "token_type": {"type": "string"}, "expires_at": {"type": ["string", "null"], "format": "date-time"}, "scopes": {"type": "array", "items": {"type": "string"}}, "integration_id": {"type": "string"}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Unauthenticated"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/integrations/{id}/refresh": {
+      "post": {
+        "summary": "Refresh the integration's tokens now",
+        "description": "Needs integrations:write (users:any for another user's).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The integration after the refresh", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Integration"}}}},
+          "401": {"$ref": "#/components/responses/Unauthenticated"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/integrations": {
       "get": {
         "summary": "List the connected accounts of a user",

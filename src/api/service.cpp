@@ -4,6 +4,7 @@
 #include "api/health_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/record_routes.hpp"
+#include "api/token_routes.hpp"
 #include "store/open_store.hpp"
 
 namespace oauth_manager::api {
@@ -59,7 +60,9 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       registry_(config.providers, clock_, outbound_options(config)),
       connect_flow_(
           *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
-          manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}) {
+          manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}),
+      token_service_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
+                     manager::TokenSettings{}) {
   if (config.redis.url) {
     // The URL was validated with the configuration.
     redis_ = std::make_unique<net::RedisClient>(*net::parse_redis_url(*config.redis.url),
@@ -77,6 +80,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
   add_openapi_route(router_);
   add_record_routes(router_, *guard_, records_);
   add_connect_routes(router_, *guard_, registry_, connect_flow_);
+  add_token_routes(router_, *guard_, token_service_, records_);
 }
 
 core::Status Service::sync_scope_catalog() {

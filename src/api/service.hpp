@@ -17,6 +17,7 @@
 #include "http/router.hpp"
 #include "manager/connect_flow.hpp"
 #include "manager/record_queries.hpp"
+#include "manager/token_service.hpp"
 #include "net/http_client.hpp"
 #include "net/redis_client.hpp"
 #include "providers/registry.hpp"
@@ -68,6 +69,7 @@ class Service {
   crypto::Keyring keyring_;
   providers::ProviderRegistry registry_;
   manager::ConnectFlow connect_flow_;
+  manager::TokenService token_service_;
   http::Router router_;
 };
 

@@ -168,6 +168,20 @@ boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::exchange_code(
   co_return parse_token_response(*body);
 }
 
+boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::refresh(
+    const Provider& provider, const std::string& refresh_token, bool* refused_grant) {
+  std::vector<std::pair<std::string, std::string>> fields = {{"grant_type", "refresh_token"},
+                                                             {"refresh_token", refresh_token}};
+  auto body = co_await post_token_endpoint(provider, std::move(fields));
+  if (!body) co_return body.error();
+  const auto code = error_code_of(*body);
+  if (refused_grant != nullptr) {
+    *refused_grant =
+        code == "invalid_grant" || code == "invalid_client" || code == "unauthorized_client";
+  }
+  co_return parse_token_response(*body);
+}
+
 boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::userinfo(
     const Provider& provider, const std::string& access_token) {
   if (!provider.spec.userinfo_endpoint) {

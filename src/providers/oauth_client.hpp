@@ -47,6 +47,12 @@ class OAuthClient {
   boost::asio::awaitable<core::Result<TokenResponse>> exchange_code(
       const Provider& provider, const std::string& code,
       const std::optional<std::string>& code_verifier);
+  // RFC 6749 §6. A refused grant is provider_error whose message names the error code;
+  // `refused_grant` tells the caller whether the provider said the grant is dead (invalid_grant,
+  // invalid_client, unauthorized_client) rather than failing for now.
+  boost::asio::awaitable<core::Result<TokenResponse>> refresh(const Provider& provider,
+                                                              const std::string& refresh_token,
+                                                              bool* refused_grant = nullptr);
   boost::asio::awaitable<core::Result<nlohmann::json>> userinfo(const Provider& provider,
                                                                 const std::string& access_token);
   // OIDC discovery (/.well-known/openid-configuration of `issuer`): the endpoints of a provider

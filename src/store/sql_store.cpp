@@ -289,6 +289,19 @@ Status SqlStore::set_integration_status(std::string_view id, core::IntegrationSt
   });
 }
 
+Status SqlStore::mark_refreshed(std::string_view id, core::Timestamp now) {
+  return with_connection([&](SqlConnection& connection) -> Status {
+    auto result = connection.run(
+        "UPDATE integrations SET last_refreshed_at = oam_ts($2), updated_at = oam_ts($2) "
+        "WHERE id = $1",
+        {std::string(id), core::to_unix_ms(now)});
+    if (!result) return result.error();
+    if (result->affected == 0)
+      return core::make_error(Code::not_found, "integration was not found");
+    return {};
+  });
+}
+
 Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) {
   const auto sql = fmt::format(
       "INSERT INTO tokens (integration_id, access_token_ct, refresh_token_ct, token_type, "

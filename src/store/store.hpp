@@ -56,6 +56,8 @@ class Store {
       std::string_view user_id, std::optional<std::string_view> provider) = 0;
   virtual core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
                                               core::Timestamp now) = 0;
+  // Notes a successful token refresh (last_refreshed_at and updated_at).
+  virtual core::Status mark_refreshed(std::string_view id, core::Timestamp now) = 0;
 
   // Stores the first token set of an integration, or replaces it on reconnect (version + 1).
   virtual core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) = 0;

@@ -10,10 +10,15 @@
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "crypto/encoding.hpp"
+
+#include <set>
+#include <thread>
 #include "manager/token_vault.hpp"
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
 #include "support/browser.hpp"
+#include "support/manual_clock.hpp"
 #include "support/oidc_provider_peer.hpp"
 #include "support/raw_http.hpp"
 #include "support/test_servers.hpp"
@@ -65,6 +70,7 @@ class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
         {"OAUTH_MANAGER_PROVIDERS_TESTIDP_CLIENT_SECRET", options.client_secret},
         {"OAUTH_MANAGER_PROVIDERS_TESTIDP_ALLOW_INSECURE_LOOPBACK", "true"},
         {"OAUTH_MANAGER_PROVIDERS_TESTIDP_SCOPES", "openid,email,profile,offline_access"},
+        {"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
     };
     if (GetParam() == "postgres") {
       const auto server = testing::postgres_url();
@@ -101,7 +107,9 @@ class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
   }
 
   testing::TempDir dir_;
-  core::SystemClock clock_;
+  // Real time at the start (the provider's id_tokens are checked against it); tests move it to
+  // make tokens expire without waiting.
+  testing::ManualClock clock_{core::SystemClock().now()};
   std::uint16_t port_ = 0;
   std::string callback_;
   std::unique_ptr<OidcProviderPeer> peer_;
@@ -264,6 +272,90 @@ TEST_P(ConnectFlowTest, AMissingOrForeignIssIsRefusedForAProviderThatAlwaysSends
   }
   EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
   EXPECT_EQ(peer_->stats()["authorization_code"], 0);
+}
+
+// What the provider says to a refresh with `refresh_token` (its own token endpoint, our client).
+int provider_refresh_status(OidcProviderPeer& peer, const std::string& refresh_token) {
+  const OidcProviderPeer::Options client;
+  const auto body =
+      net::form_encode({{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}});
+  const auto response = testing::http_exchange(
+      peer.port(),
+      "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: Basic " +
+          crypto::base64_encode(client.client_id + ":" + client.client_secret) +
+          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  return testing::status_of(response);
+}
+
+TEST_P(ConnectFlowTest, ManyConcurrentRequestsForAnExpiringTokenCauseOneRefresh) {
+  const auto page = connect("alice", {{"return_to", kReturnTo}});
+  ASSERT_TRUE(page.location);
+  const auto integration_id = query_of(*page.location).at("integration_id");
+  const manager::TokenVault vault(api_->service().keyring());
+  const auto before = *vault.open(*api_->store().get_tokens(integration_id));
+
+  clock_.advance(std::chrono::seconds(3600 - 30));  // the access token now expires in 30 s
+  const auto service = api_->token("calendar-agent", {"service"});
+  const auto request = nlohmann::json{{"integration_id", integration_id}}.dump();
+  constexpr int kCallers = 200;
+  std::vector<testing::Reply> replies(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] { replies[i] = api_->post("/v1/tokens", service, request); });
+  }
+  for (auto& caller : callers) caller.join();
+
+  std::set<std::string> handed_out;
+  for (const auto& reply : replies) {
+    ASSERT_EQ(reply.status, 200) << reply.raw;
+    handed_out.insert(reply.body["access_token"].get<std::string>());
+  }
+  EXPECT_EQ(handed_out.size(), 1U) << "every caller gets the same, new token";
+  EXPECT_NE(*handed_out.begin(), before.access_token);
+  EXPECT_EQ(peer_->stats()["refresh_token"], 1) << "exactly one refresh at the provider";
+
+  const auto after = *vault.open(*api_->store().get_tokens(integration_id));
+  EXPECT_EQ(after.access_token, *handed_out.begin());
+  ASSERT_TRUE(after.refresh_token);
+  EXPECT_NE(*after.refresh_token, *before.refresh_token) << "the provider rotated it";
+  EXPECT_EQ(provider_refresh_status(*peer_, *before.refresh_token), 400)
+      << "the old refresh token is dead at the provider, and we no longer hold it";
+
+  const auto events = api_->audit_events();
+  const auto reads = std::count_if(events.begin(), events.end(), [&](const auto& event) {
+    return event.event == "token.read" && event.outcome == "ok" &&
+           event.integration_id == integration_id;
+  });
+  EXPECT_EQ(reads, kCallers);
+  for (const auto& event : events) {
+    EXPECT_EQ(event.details.find(after.access_token), std::string::npos);
+  }
+  const auto integration =
+      api_->get("/v1/integrations/" + integration_id, api_->token("alice", {"user"}));
+  EXPECT_TRUE(integration.body["last_refreshed_at"].is_string()) << integration.raw;
+}
+
+TEST_P(ConnectFlowTest, AFreshTokenIsHandedOutWithoutARefresh) {
+  const auto page = connect("alice", {{"return_to", kReturnTo}});
+  ASSERT_TRUE(page.location);
+  const auto service = api_->token("calendar-agent", {"service"});
+  const auto reply = api_->post("/v1/tokens", service,
+                                R"({"user_id":"alice","provider":"testidp","scopes":["email"]})");
+  ASSERT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.body["token_type"], "Bearer");
+  EXPECT_EQ(reply.body["integration_id"], query_of(*page.location).at("integration_id"));
+  EXPECT_EQ(peer_->stats()["refresh_token"], 0);
+  const auto missing = api_->post(
+      "/v1/tokens", service, R"({"user_id":"alice","provider":"testidp","scopes":["calendar"]})");
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_EQ(missing.body["code"], "insufficient_scope");
+  EXPECT_EQ(
+      api_->post("/v1/tokens", api_->token("alice", {"user"}), R"({"provider":"testidp"})").status,
+      403)
+      << "a user role cannot read tokens";
+  EXPECT_EQ(api_->post("/v1/tokens", service, R"({"user_id":"bob","provider":"testidp"})").status,
+            404);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),

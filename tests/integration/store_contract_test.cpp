@@ -564,6 +564,16 @@ TYPED_TEST(StoreContract, ExpiredStatesAreDeleted) {
   EXPECT_TRUE(this->store_->consume_state("new", from_unix_ms(3000)));
 }
 
+TYPED_TEST(StoreContract, ARefreshIsNoted) {
+  const auto id = this->stored_integration().id;
+  ASSERT_TRUE(this->store_->mark_refreshed(id, from_unix_ms(1'800'000'000'123)));
+  const auto read = this->store_->get_integration(id);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->last_refreshed_at, from_unix_ms(1'800'000'000'123));
+  EXPECT_EQ(read->updated_at, from_unix_ms(1'800'000'000'123));
+  EXPECT_EQ(this->store_->mark_refreshed("nope", from_unix_ms(1)).error().code, Code::not_found);
+}
+
 TYPED_TEST(StoreContract, ARefreshLeaseHasOneOwnerUntilReleasedOrExpired) {
   const auto id = this->stored_integration().id;
   const auto t = [](std::int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); };

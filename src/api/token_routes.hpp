@@ -1,0 +1,14 @@
+#pragma once
+
+#include "api/guard.hpp"
+#include "http/router.hpp"
+#include "manager/record_queries.hpp"
+#include "manager/token_service.hpp"
+
+namespace oauth_manager::api {
+
+// POST /v1/tokens and POST /v1/integrations/{id}/refresh.
+void add_token_routes(http::Router& router, GuardServices& guard, manager::TokenService& tokens,
+                      manager::RecordQueries& records);
+
+}  // namespace oauth_manager::api
