@@ -137,6 +137,18 @@ constexpr const char* kDocument = R"json({
       }
     },
     "/v1/integrations/{id}": {
+      "delete": {
+        "summary": "Disconnect: revoke at the provider, delete the tokens, close the consent",
+        "description": "Needs integrations:write. Revocation (RFC 7009, refresh token first) is attempted where the provider has an endpoint; its failure does not block the local delete and is recorded in the audit event. Disconnecting twice is a no-op.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Disconnected"},
+          "401": {"$ref": "#/components/responses/Unauthenticated"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/RateLimited"}
+        }
+      },
       "get": {
         "summary": "One integration",
         "description": "Needs integrations:read. Another user's integration answers 404, as if it did not exist.",

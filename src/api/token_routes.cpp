@@ -93,6 +93,21 @@ Reply force_refresh(manager::TokenService& tokens, manager::RecordQueries& recor
   co_return http::json_response(200, integration_json(*view).dump());
 }
 
+Reply disconnect(manager::TokenService& tokens, Call& call) {
+  if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
+  const auto& id = call.request.path_params.at("id");
+  call.audit.integration_id = id;
+  std::optional<std::string> owner;
+  auto outcome = co_await tokens.disconnect(call.caller, id, owner);
+  call.audit.user_id = owner;
+  if (!outcome) co_return outcome.error();
+  call.audit.details = outcome->dump();
+  http::Response response;
+  response.status = 204;
+  response.content_type.clear();
+  co_return response;
+}
+
 }  // namespace
 
 void add_token_routes(http::Router& router, GuardServices& guard, manager::TokenService& tokens,
@@ -100,6 +115,9 @@ void add_token_routes(http::Router& router, GuardServices& guard, manager::Token
   router.add("POST", "/v1/tokens",
              protect(guard, {Permission::tokens_read, "token.read"},
                      [&tokens](Call& call) { return issue_token(tokens, call); }));
+  router.add("DELETE", "/v1/integrations/{id}",
+             protect(guard, {Permission::integrations_write, "integration.revoked"},
+                     [&tokens](Call& call) { return disconnect(tokens, call); }));
   router.add(
       "POST", "/v1/integrations/{id}/refresh",
       protect(guard, {Permission::integrations_write, "integration.refresh"},

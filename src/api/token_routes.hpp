@@ -7,7 +7,7 @@
 
 namespace oauth_manager::api {
 
-// POST /v1/tokens and POST /v1/integrations/{id}/refresh.
+// POST /v1/tokens, POST /v1/integrations/{id}/refresh, DELETE /v1/integrations/{id}.
 void add_token_routes(http::Router& router, GuardServices& guard, manager::TokenService& tokens,
                       manager::RecordQueries& records);
 

@@ -123,6 +123,59 @@ boost::asio::awaitable<core::Result<core::Integration>> TokenService::refresh_no
   co_return co_await blocking_.run([this, &id] { return store_.get_integration(id); });
 }
 
+boost::asio::awaitable<core::Result<nlohmann::json>> TokenService::disconnect(
+    const core::Caller& caller, const std::string& id, std::optional<std::string>& owner) {
+  TokenQuery query;
+  query.integration_id = id;
+  auto integration = co_await find(caller, query);
+  if (!integration) co_return integration.error();
+  owner = integration->user_id;
+  if (integration->status == core::IntegrationStatus::revoked) {
+    co_return nlohmann::json{{"provider", integration->provider}, {"already", "revoked"}};
+  }
+  auto revocation = co_await revoke_at_provider(*integration);
+  const auto now = clock_.now();
+  auto removed = co_await blocking_.run([this, &id, now]() -> core::Status {
+    if (auto deleted = store_.delete_tokens(id); !deleted) return deleted;
+    if (auto marked = store_.set_integration_status(id, core::IntegrationStatus::revoked, now);
+        !marked) {
+      return marked;
+    }
+    auto closed = store_.close_consents(id, now);
+    if (!closed) return closed.error();
+    return core::Status{};
+  });
+  if (!removed) co_return removed.error();
+  co_return revocation;
+}
+
+boost::asio::awaitable<nlohmann::json> TokenService::revoke_at_provider(
+    const core::Integration& integration) {
+  nlohmann::json outcome = {{"provider", integration.provider}};
+  auto handle = co_await registry_.get(integration.provider);
+  if (!handle || !handle->provider->spec.revocation_endpoint) {
+    outcome["revocation"] = handle ? "not offered by the provider" : "provider not enabled";
+    co_return outcome;
+  }
+  auto current = co_await read_tokens(integration.id);
+  if (!current) {
+    outcome["revocation"] = "no tokens stored";
+    co_return outcome;
+  }
+  const auto& provider = *handle->provider;
+  // The refresh token first: revoking it ends the grant, and with it (RFC 7009 §2.1, Google)
+  // the access tokens issued from it.
+  if (current->second.refresh_token) {
+    auto revoked =
+        co_await handle->oauth->revoke(provider, *current->second.refresh_token, "refresh_token");
+    outcome["refresh_token"] = revoked ? "revoked" : revoked.error().message;
+  }
+  auto revoked =
+      co_await handle->oauth->revoke(provider, current->second.access_token, "access_token");
+  outcome["access_token"] = revoked ? "revoked" : revoked.error().message;
+  co_return outcome;
+}
+
 boost::asio::awaitable<core::Result<std::pair<core::TokenRecord, TokenSet>>>
 TokenService::read_tokens(const std::string& integration_id) {
   auto record =

@@ -65,6 +65,12 @@ class TokenService {
   boost::asio::awaitable<core::Result<IssuedToken>> issue(const core::Caller& caller,
                                                           const TokenQuery& query,
                                                           std::optional<std::string>& target);
+  // Disconnects: revokes at the provider (RFC 7009: the refresh token first, then the access
+  // token) where the catalog has an endpoint, deletes the token ciphertexts, marks the
+  // integration revoked and closes its consent entries. A provider that fails to revoke does not
+  // stop the local delete; what it answered comes back for the audit event (never a token).
+  boost::asio::awaitable<core::Result<nlohmann::json>> disconnect(
+      const core::Caller& caller, const std::string& id, std::optional<std::string>& owner);
   // Refreshes now, whatever the expiry. Returns the integration afterwards.
   boost::asio::awaitable<core::Result<core::Integration>> refresh_now(const core::Caller& caller,
                                                                       const std::string& id);
@@ -87,6 +93,7 @@ class TokenService {
       const core::Integration& integration, const core::TokenRecord& record, TokenSet current);
   boost::asio::awaitable<core::Result<std::pair<core::TokenRecord, TokenSet>>> read_tokens(
       const std::string& integration_id);
+  boost::asio::awaitable<nlohmann::json> revoke_at_provider(const core::Integration& integration);
   boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
                                                  const std::string& reason);
   bool fresh_enough(const core::TokenRecord& record, const TokenSet& tokens,

@@ -111,11 +111,12 @@ core::Result<TokenResponse> parse_token_response(const nlohmann::json& body) {
   return response;
 }
 
-boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::post_token_endpoint(
-    const Provider& provider, std::vector<std::pair<std::string, std::string>> fields) {
+boost::asio::awaitable<core::Result<net::HttpResponse>> OAuthClient::post_as_client(
+    const Provider& provider, const std::string& url,
+    std::vector<std::pair<std::string, std::string>> fields) {
   net::HttpRequest request;
   request.method = "POST";
-  request.url = provider.spec.token_endpoint;
+  request.url = url;
   request.headers = {{"Accept", "application/json"}};
   for (const auto& header : provider.spec.token_request_headers) request.headers.push_back(header);
   switch (provider.spec.client_auth) {
@@ -143,15 +144,46 @@ boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::post_token_end
   }
   auto response = co_await http_.send(std::move(request));
   if (!response) {
-    co_return provider_error(fmt::format("the token endpoint of {} cannot be reached: {}",
-                                         provider.spec.id, response.error().message));
+    co_return provider_error(
+        fmt::format("{} cannot be reached: {}", provider.spec.id, response.error().message));
   }
+  co_return std::move(*response);
+}
+
+boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::post_token_endpoint(
+    const Provider& provider, std::vector<std::pair<std::string, std::string>> fields) {
+  auto response =
+      co_await post_as_client(provider, provider.spec.token_endpoint, std::move(fields));
+  if (!response) co_return response.error();
   auto body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (response->status >= 500 || body.is_discarded()) {
     co_return provider_error(fmt::format("the token endpoint of {} answered HTTP {}",
                                          provider.spec.id, response->status));
   }
   co_return body;
+}
+
+boost::asio::awaitable<core::Status> OAuthClient::revoke(const Provider& provider,
+                                                         const std::string& token,
+                                                         const std::string& token_type_hint) {
+  if (!provider.spec.revocation_endpoint) {
+    co_return provider_error(fmt::format("{} has no revocation endpoint", provider.spec.id));
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {{"token", token}};
+  // Notion's JSON body takes the token alone.
+  if (provider.spec.client_auth != ClientAuth::client_secret_basic_json) {
+    fields.emplace_back("token_type_hint", token_type_hint);
+  }
+  auto response =
+      co_await post_as_client(provider, *provider.spec.revocation_endpoint, std::move(fields));
+  if (!response) co_return response.error();
+  if (response->status != 200) {
+    const auto body = nlohmann::json::parse(response->body, nullptr, false);
+    const auto code = error_code_of(body);
+    co_return provider_error(fmt::format("the revocation endpoint answered HTTP {}{}",
+                                         response->status, code.empty() ? "" : " " + code));
+  }
+  co_return core::Status{};
 }
 
 boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::exchange_code(

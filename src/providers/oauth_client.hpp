@@ -53,6 +53,10 @@ class OAuthClient {
   boost::asio::awaitable<core::Result<TokenResponse>> refresh(const Provider& provider,
                                                               const std::string& refresh_token,
                                                               bool* refused_grant = nullptr);
+  // RFC 7009 token revocation at the catalog's revocation endpoint, with the token endpoint's
+  // client authentication. provider_error when the provider does not answer 200.
+  boost::asio::awaitable<core::Status> revoke(const Provider& provider, const std::string& token,
+                                              const std::string& token_type_hint);
   boost::asio::awaitable<core::Result<nlohmann::json>> userinfo(const Provider& provider,
                                                                 const std::string& access_token);
   // OIDC discovery (/.well-known/openid-configuration of `issuer`): the endpoints of a provider
@@ -63,6 +67,10 @@ class OAuthClient {
  private:
   boost::asio::awaitable<core::Result<nlohmann::json>> post_token_endpoint(
       const Provider& provider, std::vector<std::pair<std::string, std::string>> fields);
+  // POSTs `fields` to `url` authenticated as the catalog says; the raw answer.
+  boost::asio::awaitable<core::Result<net::HttpResponse>> post_as_client(
+      const Provider& provider, const std::string& url,
+      std::vector<std::pair<std::string, std::string>> fields);
 
   net::HttpClient& http_;
 };

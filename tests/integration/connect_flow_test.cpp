@@ -358,6 +358,27 @@ TEST_P(ConnectFlowTest, AFreshTokenIsHandedOutWithoutARefresh) {
             404);
 }
 
+TEST_P(ConnectFlowTest, DisconnectRevokesTheGrantAtTheProvider) {
+  const auto page = connect("alice", {{"return_to", kReturnTo}});
+  ASSERT_TRUE(page.location);
+  const auto integration_id = query_of(*page.location).at("integration_id");
+  const manager::TokenVault vault(api_->service().keyring());
+  const auto tokens = *vault.open(*api_->store().get_tokens(integration_id));
+
+  const auto request = "DELETE /v1/integrations/" + integration_id +
+                       " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                       api_->token("alice", {"user"}) + "\r\n\r\n";
+  EXPECT_EQ(testing::status_of(testing::http_exchange(api_->port(), request)), 204);
+  EXPECT_EQ(peer_->stats()["revoked"], 2) << "refresh token, then access token";
+  EXPECT_EQ(provider_refresh_status(*peer_, *tokens.refresh_token), 400);
+  const auto me = testing::http_exchange(
+      peer_->port(), "GET /me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                         tokens.access_token + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(testing::status_of(me), 401) << "the access token is dead too";
+  const auto listed = api_->get("/v1/integrations", api_->token("alice", {"user"}));
+  EXPECT_EQ(listed.body["integrations"][0]["status"], "revoked");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

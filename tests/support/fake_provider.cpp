@@ -4,6 +4,19 @@ namespace oauth_manager::testing {
 
 using Awaitable = boost::asio::awaitable<http::Response>;
 
+namespace {
+
+FakeProvider::TokenRequest recorded(const http::Request& request) {
+  FakeProvider::TokenRequest copy;
+  copy.authorization = std::string(request.header("authorization").value_or(""));
+  copy.content_type = std::string(request.header("content-type").value_or(""));
+  copy.headers = request.headers;
+  copy.body = request.body;
+  return copy;
+}
+
+}  // namespace
+
 FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
   router_.add("GET", "/jwks", [this](http::Request&) -> Awaitable {
     std::lock_guard lock(mutex_);
@@ -12,13 +25,13 @@ FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
   });
   router_.add("POST", "/token", [this](http::Request& request) -> Awaitable {
     std::lock_guard lock(mutex_);
-    TokenRequest recorded;
-    recorded.authorization = std::string(request.header("authorization").value_or(""));
-    recorded.content_type = std::string(request.header("content-type").value_or(""));
-    recorded.headers = request.headers;
-    recorded.body = request.body;
-    token_requests_.push_back(std::move(recorded));
+    token_requests_.push_back(recorded(request));
     co_return http::json_response(token_status_, token_body_.dump());
+  });
+  router_.add("POST", "/revoke", [this](http::Request& request) -> Awaitable {
+    std::lock_guard lock(mutex_);
+    revoke_requests_.push_back(recorded(request));
+    co_return http::json_response(revoke_status_, "{}");
   });
   router_.add("GET", "/userinfo", [this](http::Request&) -> Awaitable {
     std::lock_guard lock(mutex_);
@@ -38,6 +51,16 @@ void FakeProvider::answer_token(int status, nlohmann::json body) {
 void FakeProvider::answer_userinfo(nlohmann::json body) {
   std::lock_guard lock(mutex_);
   userinfo_ = std::move(body);
+}
+
+void FakeProvider::answer_revoke(int status) {
+  std::lock_guard lock(mutex_);
+  revoke_status_ = status;
+}
+
+std::vector<FakeProvider::TokenRequest> FakeProvider::revoke_requests() const {
+  std::lock_guard lock(mutex_);
+  return revoke_requests_;
 }
 
 std::vector<FakeProvider::TokenRequest> FakeProvider::token_requests() const {

@@ -36,7 +36,9 @@ class FakeProvider {
   // The next answers of POST /token.
   void answer_token(int status, nlohmann::json body);
   void answer_userinfo(nlohmann::json body);
+  void answer_revoke(int status);
   std::vector<TokenRequest> token_requests() const;
+  std::vector<TokenRequest> revoke_requests() const;
   int jwks_fetches() const;
 
  private:
@@ -47,6 +49,8 @@ class FakeProvider {
   nlohmann::json token_body_ = nlohmann::json::object();
   nlohmann::json userinfo_ = nlohmann::json::object();
   std::vector<TokenRequest> token_requests_;
+  int revoke_status_ = 200;
+  std::vector<TokenRequest> revoke_requests_;
   int jwks_fetches_ = 0;
   std::unique_ptr<InProcessServer> server_;
 };

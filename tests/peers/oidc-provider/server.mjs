@@ -7,7 +7,7 @@
 // Environment: CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-separated),
 // ACCESS_TOKEN_TTL (seconds, default 3600). Prints one JSON line {"issuer": "..."} when ready.
 // GET /test/stats answers how many grants of each type succeeded (authorization_code,
-// refresh_token) and how many tokens were revoked.
+// refresh_token) and how many revocation requests succeeded.
 import http from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
@@ -60,7 +60,13 @@ async function main() {
     const type = ctx.oidc.params.grant_type;
     if (type in stats) stats[type] += 1;
   });
-  provider.on('revocation.success', () => { stats.revoked += 1; });
+  // Revocation requests answered 200 (RFC 7009), counted on the way out.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token/revocation' && ctx.method === 'POST' && ctx.status === 200) {
+      stats.revoked += 1;
+    }
+  });
 
   // Login and consent, completed at once.
   provider.use(async (ctx, next) => {

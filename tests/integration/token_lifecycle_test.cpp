@@ -1,0 +1,238 @@
+// Token lifecycle against the small fake provider: revocation requests (RFC 7009), dead grants
+// (invalid_grant -> needs_reauth, no retry storm), transient failures (backoff), and a refresh
+// answer without expires_in.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/text.hpp"
+#include "crypto/encoding.hpp"
+#include "manager/token_vault.hpp"
+#include "net/url.hpp"
+#include "support/api_harness.hpp"
+#include "support/fake_provider.hpp"
+#include "support/manual_clock.hpp"
+#include "support/raw_http.hpp"
+
+namespace oauth_manager {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ApiHarness;
+using testing::FakeProvider;
+
+constexpr const char* kClientId = "fake-client-id";
+constexpr const char* kClientSecret = "fake-client-secret";
+
+std::map<std::string, std::string> form_of(const std::string& text) {
+  std::map<std::string, std::string> params;
+  std::stringstream stream(text.substr(text.find('?') + 1));
+  for (std::string pair; std::getline(stream, pair, '&');) {
+    const auto equals = pair.find('=');
+    params[pair.substr(0, equals)] = *core::percent_decode(pair.substr(equals + 1));
+  }
+  return params;
+}
+
+class TokenLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"}};
+    for (const std::string provider : {"GOOGLE", "NOTION"}) {
+      const auto key = [&](const std::string& name) {
+        return "OAUTH_MANAGER_PROVIDERS_" + provider + "_" + name;
+      };
+      env[key("CLIENT_ID")] = kClientId;
+      env[key("CLIENT_SECRET")] = kClientSecret;
+      env[key("ALLOW_INSECURE_LOOPBACK")] = "true";
+      env[key("AUTHORIZATION_ENDPOINT")] = fake_.url("/authorize");
+      env[key("TOKEN_ENDPOINT")] = fake_.url("/token");
+      env[key("REVOCATION_ENDPOINT")] = fake_.url("/revoke");
+      if (provider == "GOOGLE") env[key("JWKS_URI")] = fake_.url("/jwks");
+    }
+    api_ = std::make_unique<ApiHarness>(dir_, env, clock_);
+  }
+
+  // Connects alice's account at `provider` through authorize and the callback; the integration id.
+  std::string connect(const std::string& provider, nlohmann::json token_answer) {
+    const auto started = api_->post("/v1/integrations/" + provider + "/authorize",
+                                    api_->token("alice", {"user"}), "{}");
+    const auto params = form_of(started.body["authorization_url"].get<std::string>());
+    if (provider == "google") {
+      const auto now = clock_.unix_seconds();
+      token_answer["id_token"] = fake_.key().sign({{"iss", "https://accounts.google.com"},
+                                                   {"sub", "g-1"},
+                                                   {"aud", kClientId},
+                                                   {"iat", now},
+                                                   {"exp", now + 600},
+                                                   {"nonce", params.at("nonce")}});
+    }
+    fake_.answer_token(200, token_answer);
+    const auto done = api_->get(
+        "/v1/oauth/callback/" + provider + "?code=c&state=" + params.at("state"), std::nullopt);
+    EXPECT_EQ(done.status, 200) << done.raw;
+    return done.body["integration"]["id"].get<std::string>();
+  }
+
+  nlohmann::json google_tokens(const std::string& access, const std::string& refresh) const {
+    return {{"access_token", access},
+            {"token_type", "Bearer"},
+            {"expires_in", 3600},
+            {"refresh_token", refresh}};
+  }
+
+  testing::Reply token_for(const std::string& integration_id) {
+    return api_->post("/v1/tokens", api_->token("agent", {"service"}),
+                      nlohmann::json{{"integration_id", integration_id}}.dump());
+  }
+
+  std::size_t refresh_calls() {
+    std::size_t count = 0;
+    for (const auto& request : fake_.token_requests()) {
+      if (request.body.find("grant_type=refresh_token") != std::string::npos ||
+          request.body.find("\"refresh_token\"") != std::string::npos) {
+        ++count;
+      }
+    }
+    return count;
+  }
+
+  testing::TempDir dir_;
+  testing::ManualClock clock_;
+  FakeProvider fake_;
+  std::unique_ptr<ApiHarness> api_;
+};
+
+TEST_F(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLocally) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  const auto reply = api_->get("/v1/integrations/" + id, api_->token("alice", {"user"}));
+  ASSERT_EQ(reply.status, 200);
+
+  std::string request = "DELETE /v1/integrations/" + id +
+                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                        api_->token("alice", {"user"}) + "\r\n\r\n";
+  const auto deleted = testing::http_exchange(api_->port(), request);
+  EXPECT_EQ(testing::status_of(deleted), 204) << deleted;
+
+  const auto revocations = fake_.revoke_requests();
+  ASSERT_EQ(revocations.size(), 2U);
+  EXPECT_EQ(revocations[0].authorization,
+            "Basic " + crypto::base64_encode(std::string(kClientId) + ":" + kClientSecret));
+  EXPECT_EQ(form_of("?" + revocations[0].body),
+            (std::map<std::string, std::string>{{"token", "1//refresh-1"},
+                                                {"token_type_hint", "refresh_token"}}));
+  EXPECT_EQ(form_of("?" + revocations[1].body).at("token"), "ya29.access-1");
+
+  const auto integration = *api_->store().get_integration(id);
+  EXPECT_EQ(integration.status, core::IntegrationStatus::revoked);
+  EXPECT_EQ(api_->store().get_tokens(id).error().code, core::Code::not_found);
+  const auto consents = *api_->store().list_consents("alice");
+  ASSERT_EQ(consents.size(), 1U);
+  EXPECT_TRUE(consents[0].revoked_at);
+  EXPECT_EQ(token_for(id).status, 404);
+
+  const auto events = api_->audit_events();
+  const auto revoked = std::find_if(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.revoked";
+  });
+  ASSERT_NE(revoked, events.end());
+  const auto details = nlohmann::json::parse(revoked->details);
+  EXPECT_EQ(details["refresh_token"], "revoked");
+  EXPECT_EQ(details["access_token"], "revoked");
+  EXPECT_EQ(revoked->details.find("ya29.access-1"), std::string::npos);
+}
+
+TEST_F(TokenLifecycleTest, AProviderThatFailsToRevokeDoesNotBlockTheDisconnect) {
+  const auto id = connect("notion", {{"access_token", "secret_a"}, {"bot_id", "bot-1"}});
+  fake_.answer_revoke(503);
+  std::string request = "DELETE /v1/integrations/" + id +
+                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                        api_->token("alice", {"user"}) + "\r\n\r\n";
+  EXPECT_EQ(testing::status_of(testing::http_exchange(api_->port(), request)), 204);
+  const auto revocations = fake_.revoke_requests();
+  ASSERT_EQ(revocations.size(), 1U);  // Notion: no refresh token here, so the access token only
+  EXPECT_EQ(nlohmann::json::parse(revocations[0].body), (nlohmann::json{{"token", "secret_a"}}));
+  EXPECT_EQ(api_->store().get_integration(id)->status, core::IntegrationStatus::revoked);
+  const auto events = api_->audit_events();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.revoked" &&
+           event.details.find("HTTP 503") != std::string::npos;
+  }));
+}
+
+TEST_F(TokenLifecycleTest, ADeadGrantMeansNeedsReauthOnceAndNoMoreProviderCalls) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  clock_.advance(3600s);
+  fake_.answer_token(400, {{"error", "invalid_grant"},
+                           {"error_description", "Token has been expired or revoked."}});
+  const auto first = token_for(id);
+  EXPECT_EQ(first.status, 409) << first.raw;
+  EXPECT_EQ(first.body["code"], "needs_reauth");
+  EXPECT_EQ(refresh_calls(), 1U);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(token_for(id).body["code"], "needs_reauth");
+  EXPECT_EQ(refresh_calls(), 1U) << "no retry storm on a dead grant";
+  EXPECT_EQ(api_->store().get_integration(id)->status, core::IntegrationStatus::needs_reauth);
+  const auto events = api_->audit_events();
+  EXPECT_EQ(
+      std::count_if(events.begin(), events.end(),
+                    [](const auto& event) { return event.event == "integration.needs_reauth"; }),
+      1);
+}
+
+TEST_F(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  fake_.answer_token(500, {{"error", "server_error"}});
+  // Expiring within min_ttl but still valid: the old token is better than an error.
+  clock_.advance(3600s - 30s);
+  const auto still_valid = token_for(id);
+  ASSERT_EQ(still_valid.status, 200) << still_valid.raw;
+  EXPECT_EQ(still_valid.body["access_token"], "ya29.access-1");
+  EXPECT_EQ(refresh_calls(), 1U);
+
+  // Expired: 503 with Retry-After, and no provider call until the backoff has passed.
+  clock_.advance(60s);
+  const auto failed = token_for(id);
+  EXPECT_EQ(failed.status, 503) << failed.raw;
+  EXPECT_EQ(failed.body["code"], "provider_error");
+  ASSERT_TRUE(failed.header("Retry-After"));
+  const auto calls = refresh_calls();
+  EXPECT_EQ(token_for(id).status, 503);
+  EXPECT_EQ(refresh_calls(), calls) << "inside the backoff window: no provider call";
+  // The window grows: 1 s, 2 s, 4 s ... (with jitter: between half and all of it).
+  clock_.advance(600s);
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-1"));
+  const auto recovered = token_for(id);
+  ASSERT_EQ(recovered.status, 200) << recovered.raw;
+  EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
+}
+
+TEST_F(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeepsTheRefreshToken) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  clock_.advance(3600s);
+  fake_.answer_token(200, {{"access_token", "ya29.access-2"}, {"token_type", "Bearer"}});
+  const auto reply = token_for(id);
+  ASSERT_EQ(reply.status, 200) << reply.raw;
+  EXPECT_EQ(reply.body["access_token"], "ya29.access-2");
+  EXPECT_EQ(reply.body["expires_at"], core::to_rfc3339(clock_.now() + 3600s));
+  const manager::TokenVault vault(api_->service().keyring());
+  const auto stored = *vault.open(*api_->store().get_tokens(id));
+  EXPECT_EQ(stored.refresh_token, "1//refresh-1") << "Google sent none: the old one stays";
+  const auto form = form_of("?" + fake_.token_requests().back().body);
+  EXPECT_EQ(form.at("grant_type"), "refresh_token");
+  EXPECT_EQ(form.at("refresh_token"), "1//refresh-1");
+}
+
+TEST_F(TokenLifecycleTest, SeveralIntegrationsOfOneProviderMustBeNamed) {
+  connect("notion", {{"access_token", "a1"}, {"bot_id", "bot-1"}});
+  connect("notion", {{"access_token", "a2"}, {"bot_id", "bot-2"}});
+  const auto reply = api_->post("/v1/tokens", api_->token("agent", {"service"}),
+                                R"({"user_id":"alice","provider":"notion"})");
+  EXPECT_EQ(reply.status, 409);
+  EXPECT_EQ(reply.body["code"], "conflict");
+  const auto none = api_->post("/v1/tokens", api_->token("agent", {"service"}),
+                               R"({"user_id":"alice","provider":"google"})");
+  EXPECT_EQ(none.status, 404);
+}
+
+}  // namespace
+}  // namespace oauth_manager
