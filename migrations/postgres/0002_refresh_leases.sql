@@ -6,3 +6,6 @@ CREATE TABLE refresh_leases (
   owner          text NOT NULL,
   expires_at     timestamptz NOT NULL
 );
+
+-- The background refresher asks for tokens expiring soonest.
+CREATE INDEX tokens_by_expiry ON tokens (expires_at);

@@ -5,3 +5,6 @@ CREATE TABLE refresh_leases (
   owner          TEXT NOT NULL,
   expires_at     INTEGER NOT NULL
 );
+
+-- The background refresher asks for tokens expiring soonest.
+CREATE INDEX tokens_by_expiry ON tokens (expires_at);

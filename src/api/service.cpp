@@ -38,6 +38,20 @@ net::ClientOptions jwks_client_options(const config::Config& config) {
   return options;
 }
 
+manager::TokenSettings token_settings(const config::TokensConfig& tokens) {
+  manager::TokenSettings settings;
+  settings.assumed_lifetime = std::chrono::seconds(tokens.assumed_lifetime_seconds);
+  return settings;
+}
+
+manager::RefresherSettings refresher_settings(const config::TokensConfig& tokens) {
+  manager::RefresherSettings settings;
+  settings.interval = std::chrono::seconds(tokens.background_interval_seconds);
+  settings.refresh_ahead = std::chrono::seconds(tokens.refresh_ahead_seconds);
+  settings.concurrency = tokens.background_concurrency;
+  return settings;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Service>> Service::create(const config::Config& config,
@@ -62,7 +76,10 @@ Service::Service(const config::Config& config, const core::Clock& clock,
           *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
           manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}),
       token_service_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
-                     manager::TokenSettings{}) {
+                     token_settings(config.tokens)),
+      refresher_(*store_, database_blocking_, token_service_, clock_,
+                 refresher_settings(config.tokens)),
+      background_refresh_(config.tokens.background_refresh) {
   if (config.redis.url) {
     // The URL was validated with the configuration.
     redis_ = std::make_unique<net::RedisClient>(*net::parse_redis_url(*config.redis.url),
@@ -93,6 +110,14 @@ core::Status Service::sync_scope_catalog() {
 }
 
 Service::~Service() { join(); }
+
+void Service::start_background(boost::asio::io_context& io) {
+  if (background_refresh_) refresher_.start(io);
+}
+
+void Service::stop_background() { refresher_.stop(); }
+
+void Service::release_background() { refresher_.release(); }
 
 void Service::join() {
   redis_blocking_.join();

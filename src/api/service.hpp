@@ -15,6 +15,7 @@
 #include "crypto/openssl_random.hpp"
 #include "events/audit_writer.hpp"
 #include "http/router.hpp"
+#include "manager/background_refresher.hpp"
 #include "manager/connect_flow.hpp"
 #include "manager/record_queries.hpp"
 #include "manager/token_service.hpp"
@@ -42,6 +43,12 @@ class Service {
   // Records the enabled providers' known scopes in the store's scope catalog.
   core::Status sync_scope_catalog();
   const http::Router& router() const { return router_; }
+  // Background work on `io` (the token refresher, when [tokens] background_refresh is on).
+  void start_background(boost::asio::io_context& io);
+  void stop_background();
+  // After the io_context has stopped, before it is destroyed.
+  void release_background();
+  const manager::BackgroundRefresher& refresher() const { return refresher_; }
   // Waits for blocking work still running (after the server has drained).
   void join();
 
@@ -70,6 +77,8 @@ class Service {
   providers::ProviderRegistry registry_;
   manager::ConnectFlow connect_flow_;
   manager::TokenService token_service_;
+  manager::BackgroundRefresher refresher_;
+  bool background_refresh_ = false;
   http::Router router_;
 };
 

@@ -65,12 +65,14 @@ int serve_command(const config::Config& config) {
     return kExitFailure;
   }
   server.start();
+  service.start_background(io);
 
   boost::asio::steady_timer deadline(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::info("server.stopping", {{"signal", signal}});
+    service.stop_background();
     server.shutdown([&] { deadline.cancel(); });
     deadline.expires_after(std::chrono::seconds(config.server.shutdown_timeout_seconds));
     deadline.async_wait([&](const boost::system::error_code& wait_error) {
@@ -94,6 +96,7 @@ int serve_command(const config::Config& config) {
   io.run();
   for (auto& thread : threads) thread.join();
   service.join();
+  service.release_background();
   log::info("server.stopped");
   return kExitOk;
 }

@@ -68,6 +68,11 @@ constexpr std::array kKeys = {
     KeySpec{"rate_limit", "requests_per_second", Kind::integer},
     KeySpec{"rate_limit", "burst", Kind::integer},
     KeySpec{"rate_limit", "store", Kind::string},
+    KeySpec{"tokens", "assumed_lifetime_seconds", Kind::integer},
+    KeySpec{"tokens", "background_refresh", Kind::boolean},
+    KeySpec{"tokens", "refresh_ahead_seconds", Kind::integer},
+    KeySpec{"tokens", "background_interval_seconds", Kind::integer},
+    KeySpec{"tokens", "background_concurrency", Kind::integer},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},
@@ -227,6 +232,7 @@ class ConfigBuilder {
   providers::ProviderSettings provider_settings(const std::string& id);
   void build_log(LogConfig& log);
   void build_net(NetConfig& net);
+  void build_tokens(TokensConfig& tokens);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
   std::map<std::string, RawValue> raw_;
@@ -846,6 +852,20 @@ void ConfigBuilder::build_net(NetConfig& net) {
   net.proxy = std::move(*proxy);
 }
 
+void ConfigBuilder::build_tokens(TokensConfig& tokens) {
+  tokens.assumed_lifetime_seconds = integer_in_range("tokens", "assumed_lifetime_seconds",
+                                                     tokens.assumed_lifetime_seconds, 60, 86400);
+  if (const auto* enabled = raw<bool>("tokens", "background_refresh")) {
+    tokens.background_refresh = *enabled;
+  }
+  tokens.refresh_ahead_seconds =
+      integer_in_range("tokens", "refresh_ahead_seconds", tokens.refresh_ahead_seconds, 30, 86400);
+  tokens.background_interval_seconds = integer_in_range(
+      "tokens", "background_interval_seconds", tokens.background_interval_seconds, 1, 3600);
+  tokens.background_concurrency =
+      integer_in_range("tokens", "background_concurrency", tokens.background_concurrency, 1, 64);
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -878,6 +898,7 @@ ConfigLoad ConfigBuilder::build() {
   build_return_urls(config.server);
   build_providers(config.providers, config.server);
   build_net(config.net);
+  build_tokens(config.tokens);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

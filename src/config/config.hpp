@@ -74,6 +74,15 @@ struct NetConfig {
   std::optional<net::ProxySettings> proxy;
 };
 
+// Token lifecycle settings.
+struct TokensConfig {
+  int assumed_lifetime_seconds = 3600;  // a token response without expires_in
+  bool background_refresh = true;
+  int refresh_ahead_seconds = 300;  // the refresher renews tokens expiring this soon
+  int background_interval_seconds = 30;
+  int background_concurrency = 4;
+};
+
 enum class LogFormat { json, text };
 
 struct LogConfig {
@@ -91,6 +100,7 @@ struct Config {
   RateLimitConfig rate_limit;
   std::vector<providers::Provider> providers;  // the enabled ones, from [providers.<id>]
   NetConfig net;
+  TokensConfig tokens;
   LogConfig log;
 };
 

@@ -123,6 +123,17 @@ boost::asio::awaitable<core::Result<core::Integration>> TokenService::refresh_no
   co_return co_await blocking_.run([this, &id] { return store_.get_integration(id); });
 }
 
+boost::asio::awaitable<core::Status> TokenService::refresh_if_expiring(
+    const std::string& id, std::chrono::seconds window) {
+  auto integration = co_await blocking_.run([this, &id] { return store_.get_integration(id); });
+  if (!integration) co_return integration.error();
+  if (integration->status != core::IntegrationStatus::active) co_return core::Status{};
+  if (backing_off(id)) co_return core::Status{};  // its backoff decides when to try again
+  auto tokens = co_await valid_tokens(*integration, window, false);
+  if (!tokens) co_return tokens.error();
+  co_return core::Status{};
+}
+
 boost::asio::awaitable<core::Result<nlohmann::json>> TokenService::disconnect(
     const core::Caller& caller, const std::string& id, std::optional<std::string>& owner) {
   TokenQuery query;

@@ -71,6 +71,10 @@ class TokenService {
   // stop the local delete; what it answered comes back for the audit event (never a token).
   boost::asio::awaitable<core::Result<nlohmann::json>> disconnect(
       const core::Caller& caller, const std::string& id, std::optional<std::string>& owner);
+  // For the background refresher: refreshes the integration's tokens if they expire within
+  // `window`, under the same single-flight and lease rules as a caller's request.
+  boost::asio::awaitable<core::Status> refresh_if_expiring(const std::string& id,
+                                                           std::chrono::seconds window);
   // Refreshes now, whatever the expiry. Returns the integration afterwards.
   boost::asio::awaitable<core::Result<core::Integration>> refresh_now(const core::Caller& caller,
                                                                       const std::string& id);

@@ -515,6 +515,20 @@ Result<int> SqlStore::delete_expired_states(core::Timestamp before) {
   });
 }
 
+Result<std::vector<std::string>> SqlStore::list_expiring(core::Timestamp before, int limit) {
+  constexpr std::string_view kSql =
+      "SELECT t.integration_id FROM tokens t JOIN integrations i ON i.id = t.integration_id "
+      "WHERE t.expires_at < oam_ts($1) AND t.refresh_token_ct IS NOT NULL AND i.status = 'active' "
+      "ORDER BY t.expires_at LIMIT $2";
+  return with_connection([&](SqlConnection& connection) -> Result<std::vector<std::string>> {
+    auto result = connection.run(kSql, {core::to_unix_ms(before), std::int64_t{limit}});
+    if (!result) return result.error();
+    std::vector<std::string> ids;
+    for (const auto& row : result->rows) ids.push_back(row.text(0));
+    return ids;
+  });
+}
+
 Result<bool> SqlStore::acquire_refresh_lease(std::string_view integration_id,
                                              std::string_view owner, core::Timestamp now,
                                              core::Timestamp expires_at) {

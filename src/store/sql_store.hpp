@@ -47,6 +47,7 @@ class SqlStore final : public Store {
   core::Result<int> delete_expired_states(core::Timestamp before) override;
 
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
+  core::Result<std::vector<std::string>> list_expiring(core::Timestamp before, int limit) override;
   core::Result<bool> acquire_refresh_lease(std::string_view integration_id, std::string_view owner,
                                            core::Timestamp now,
                                            core::Timestamp expires_at) override;

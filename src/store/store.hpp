@@ -87,6 +87,11 @@ class Store {
                                                       core::Timestamp now) = 0;
   virtual core::Result<int> delete_expired_states(core::Timestamp before) = 0;
 
+  // Active integrations with a refresh token whose access token expires before `before`,
+  // soonest first.
+  virtual core::Result<std::vector<std::string>> list_expiring(core::Timestamp before,
+                                                               int limit) = 0;
+
   // Takes the refresh lease of an integration for `owner` until `expires_at`, if nobody holds
   // an unexpired one at `now`. Returns whether `owner` holds it now.
   virtual core::Result<bool> acquire_refresh_lease(std::string_view integration_id,

@@ -564,6 +564,28 @@ TYPED_TEST(StoreContract, ExpiredStatesAreDeleted) {
   EXPECT_TRUE(this->store_->consume_state("new", from_unix_ms(3000)));
 }
 
+TYPED_TEST(StoreContract, ExpiringTokensAreListedSoonestFirst) {
+  const auto later = this->stored_integration("alice", "later").id;
+  const auto sooner = this->stored_integration("alice", "sooner").id;
+  const auto revoked = this->stored_integration("alice", "revoked").id;
+  const auto far = this->stored_integration("alice", "far").id;
+  const auto with_expiry = [&](const std::string& id, std::int64_t ms) {
+    auto tokens = this->tokens_for(id, "access");
+    tokens.expires_at = from_unix_ms(ms);
+    ASSERT_TRUE(this->store_->put_tokens(tokens));
+  };
+  with_expiry(later, 2000);
+  with_expiry(sooner, 1000);
+  with_expiry(revoked, 500);
+  with_expiry(far, 9000);
+  ASSERT_TRUE(this->store_->set_integration_status(revoked, core::IntegrationStatus::revoked,
+                                                   from_unix_ms(1)));
+  const auto expiring = this->store_->list_expiring(from_unix_ms(5000), 10);
+  ASSERT_TRUE(expiring) << expiring.error().message;
+  EXPECT_EQ(*expiring, (std::vector<std::string>{sooner, later}));
+  EXPECT_EQ(this->store_->list_expiring(from_unix_ms(5000), 1)->size(), 1U);
+}
+
 TYPED_TEST(StoreContract, ARefreshIsNoted) {
   const auto id = this->stored_integration().id;
   ASSERT_TRUE(this->store_->mark_refreshed(id, from_unix_ms(1'800'000'000'123)));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
@@ -37,7 +38,9 @@ std::map<std::string, std::string> form_of(const std::string& text) {
 class TokenLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"}};
+    config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
+                               {"OAUTH_MANAGER_TOKENS_BACKGROUND_INTERVAL_SECONDS", "1"},
+                               {"OAUTH_MANAGER_TOKENS_REFRESH_AHEAD_SECONDS", "300"}};
     for (const std::string provider : {"GOOGLE", "NOTION"}) {
       const auto key = [&](const std::string& name) {
         return "OAUTH_MANAGER_PROVIDERS_" + provider + "_" + name;
@@ -232,6 +235,37 @@ TEST_F(TokenLifecycleTest, SeveralIntegrationsOfOneProviderMustBeNamed) {
   const auto none = api_->post("/v1/tokens", api_->token("agent", {"service"}),
                                R"({"user_id":"alice","provider":"google"})");
   EXPECT_EQ(none.status, 404);
+}
+
+// Waits (real time) until `done` holds or `limit` passes.
+template <typename Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+TEST_F(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  api_->service().start_background(api_->io());
+  const auto& refresher = api_->service().refresher();
+  ASSERT_TRUE(eventually([&] { return refresher.rounds() >= 1; }));
+  EXPECT_EQ(refresh_calls(), 0U) << "an hour left: nothing to do";
+
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-2"));
+  clock_.advance(3600s - 200s);  // inside the 300 s refresh-ahead window
+  ASSERT_TRUE(eventually([&] { return refresh_calls() == 1; })) << refresh_calls();
+  const auto rounds = refresher.rounds();
+  ASSERT_TRUE(eventually([&] { return refresher.rounds() >= rounds + 2; }));
+  EXPECT_EQ(refresh_calls(), 1U) << "renewed once, then fresh again";
+  const manager::TokenVault vault(api_->service().keyring());
+  const auto stored = *vault.open(*api_->store().get_tokens(id));
+  EXPECT_EQ(stored.access_token, "ya29.access-2");
+  EXPECT_EQ(stored.refresh_token, "1//refresh-2");
+  api_->service().stop_background();
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ ApiHarness::~ApiHarness() {
   // the io_context), and only then destroy the io_context.
   server_->stop();
   service_->join();
+  service_->release_background();
   server_.reset();
   service_.reset();
 }

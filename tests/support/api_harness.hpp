@@ -37,6 +37,7 @@ class ApiHarness {
   store::Store& store() { return service_->store(); }
   const http::Router& router() const { return service_->router(); }
   std::uint16_t port() const { return server_->port(); }
+  boost::asio::io_context& io() { return server_->io(); }
 
   // A caller JWT valid for ten minutes from the clock's now.
   std::string token(const std::string& subject, const std::vector<std::string>& roles,
