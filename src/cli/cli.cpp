@@ -63,6 +63,14 @@ int run(int argc, char** argv) {
   mint_token->add_option("--ttl", mint.ttl_seconds, "Lifetime in seconds")
       ->default_val(3600)
       ->check(CLI::Range(1, 86400 * 30));
+  int rotation_batch = 500;
+  auto* rotate_keys = app.add_subcommand(
+      "rotate-keys",
+      "Re-encrypt every stored token under the primary [crypto] key, online, in batches");
+  add_config_option(*rotate_keys, config_file);
+  rotate_keys->add_option("--batch", rotation_batch, "Token sets per batch")
+      ->default_val(500)
+      ->check(CLI::Range(1, 100000));
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -81,6 +89,7 @@ int run(int argc, char** argv) {
   if (!config) return kExitBadConfig;
   if (*migrate) return migrate_command(*config);
   if (*mint_token) return mint_token_command(*config, mint);
+  if (*rotate_keys) return rotate_keys_command(*config, rotation_batch);
   return serve_command(*config);
 }
 

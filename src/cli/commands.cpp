@@ -11,7 +11,9 @@
 #include "core/clock.hpp"
 #include "core/scopes.hpp"
 #include "crypto/key_material.hpp"
+#include "crypto/keyring.hpp"
 #include "crypto/openssl_random.hpp"
+#include "manager/key_rotation.hpp"
 #include "store/open_store.hpp"
 
 namespace oauth_manager::cli {
@@ -78,6 +80,29 @@ int mint_token_command(const config::Config& config, const MintTokenOptions& opt
     claims[*config.auth.session_claim] = *options.session_id;
   }
   fmt::print("{}\n", auth::sign_hs256_jwt(claims, *config.auth.hs256_secret));
+  return kExitOk;
+}
+
+int rotate_keys_command(const config::Config& config, int batch_size) {
+  auto store = store::open_store(config.database.url, 1);
+  if (!store) {
+    fmt::print(stderr, "oauth-manager rotate-keys: {}\n", store.error().message);
+    return kExitFailure;
+  }
+  crypto::OpenSslRandom random;
+  const crypto::Keyring keyring(config.crypto.keys, random);
+  manager::KeyRotation rotation(**store, keyring);
+  fmt::print("re-encrypting token sets under the primary key \"{}\"\n", keyring.primary_id());
+  auto done = rotation.run(batch_size, [](const manager::RotationProgress& progress) {
+    fmt::print("re-encrypted {} so far, {} left\n", progress.reencrypted, progress.remaining);
+    std::fflush(stdout);
+  });
+  if (!done) {
+    fmt::print(stderr, "oauth-manager rotate-keys: {}\n", done.error().message);
+    return kExitFailure;
+  }
+  fmt::print("done: {} re-encrypted; every token set is under \"{}\", older keys can be removed\n",
+             done->reencrypted, keyring.primary_id());
   return kExitOk;
 }
 

@@ -29,6 +29,7 @@ struct MintTokenOptions {
   int ttl_seconds = 3600;
 };
 int mint_token_command(const config::Config& config, const MintTokenOptions& options);
+int rotate_keys_command(const config::Config& config, int batch_size);
 int gen_key_command(const std::optional<std::string>& out_file, const std::string& kid);
 
 }  // namespace oauth_manager::cli

@@ -515,6 +515,28 @@ Result<int> SqlStore::delete_expired_states(core::Timestamp before) {
   });
 }
 
+Result<std::vector<core::TokenRecord>> SqlStore::list_tokens_not_under(std::string_view key_id,
+                                                                       int limit) {
+  const auto sql = fmt::format(
+      "SELECT {} FROM tokens WHERE key_id <> $1 ORDER BY integration_id LIMIT $2", kTokenColumns);
+  return with_connection([&](SqlConnection& connection) -> Result<std::vector<core::TokenRecord>> {
+    auto result = connection.run(sql, {std::string(key_id), std::int64_t{limit}});
+    if (!result) return result.error();
+    std::vector<core::TokenRecord> records;
+    for (const auto& row : result->rows) records.push_back(tokens_from_row(row));
+    return records;
+  });
+}
+
+Result<std::int64_t> SqlStore::count_tokens_not_under(std::string_view key_id) {
+  return with_connection([&](SqlConnection& connection) -> Result<std::int64_t> {
+    auto result =
+        connection.run("SELECT count(*) FROM tokens WHERE key_id <> $1", {std::string(key_id)});
+    if (!result) return result.error();
+    return result->rows.front().integer(0);
+  });
+}
+
 Result<std::vector<std::string>> SqlStore::list_expiring(core::Timestamp before, int limit) {
   constexpr std::string_view kSql =
       "SELECT t.integration_id FROM tokens t JOIN integrations i ON i.id = t.integration_id "

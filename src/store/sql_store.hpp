@@ -48,6 +48,9 @@ class SqlStore final : public Store {
 
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
   core::Result<std::vector<std::string>> list_expiring(core::Timestamp before, int limit) override;
+  core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(std::string_view key_id,
+                                                                     int limit) override;
+  core::Result<std::int64_t> count_tokens_not_under(std::string_view key_id) override;
   core::Result<bool> acquire_refresh_lease(std::string_view integration_id, std::string_view owner,
                                            core::Timestamp now,
                                            core::Timestamp expires_at) override;

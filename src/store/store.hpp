@@ -87,6 +87,11 @@ class Store {
                                                       core::Timestamp now) = 0;
   virtual core::Result<int> delete_expired_states(core::Timestamp before) = 0;
 
+  // Token sets sealed under another data key than `key_id` (for re-encryption), and how many.
+  virtual core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(
+      std::string_view key_id, int limit) = 0;
+  virtual core::Result<std::int64_t> count_tokens_not_under(std::string_view key_id) = 0;
+
   // Active integrations with a refresh token whose access token expires before `before`,
   // soonest first.
   virtual core::Result<std::vector<std::string>> list_expiring(core::Timestamp before,

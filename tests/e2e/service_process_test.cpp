@@ -65,7 +65,7 @@ TEST(Cli, HelpListsEverySubcommand) {
   const auto help = run_command({kBinary, "--help"});
   EXPECT_EQ(help.status, 0);
   for (const auto* command :
-       {"serve", "migrate", "check-config", "gen-key", "mint-token", "version"}) {
+       {"serve", "migrate", "check-config", "gen-key", "mint-token", "rotate-keys", "version"}) {
     EXPECT_NE(help.out.find(command), std::string::npos) << command;
     const auto sub = run_command({kBinary, command, "--help"});
     EXPECT_EQ(sub.status, 0) << command;
