@@ -93,6 +93,17 @@ Service::Service(const config::Config& config, const core::Clock& clock,
   guard_ = std::make_unique<GuardServices>(
       GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, audit_});
 
+  if (config.webhooks.url) {
+    auto options = outbound_options(config);
+    options.allow_insecure_loopback = config.webhooks.allow_insecure_loopback;
+    webhook_http_ = std::make_unique<net::HttpClient>(options);
+    webhooks_ = std::make_unique<events::WebhookDispatcher>(
+        events::WebhookSettings{*config.webhooks.url, config.webhooks.secret}, *webhook_http_,
+        clock_, random_);
+    connect_flow_.set_publisher(webhooks_.get());
+    token_service_.set_publisher(webhooks_.get());
+  }
+
   add_health_routes(router_, *store_, database_blocking_);
   add_openapi_route(router_);
   add_record_routes(router_, *guard_, records_);
@@ -113,11 +124,18 @@ Service::~Service() { join(); }
 
 void Service::start_background(boost::asio::io_context& io) {
   if (background_refresh_) refresher_.start(io);
+  if (webhooks_) webhooks_->start(io);
 }
 
-void Service::stop_background() { refresher_.stop(); }
+void Service::stop_background() {
+  refresher_.stop();
+  if (webhooks_) webhooks_->stop();
+}
 
-void Service::release_background() { refresher_.release(); }
+void Service::release_background() {
+  refresher_.release();
+  if (webhooks_) webhooks_->release();
+}
 
 void Service::join() {
   redis_blocking_.join();

@@ -14,6 +14,7 @@
 #include "crypto/keyring.hpp"
 #include "crypto/openssl_random.hpp"
 #include "events/audit_writer.hpp"
+#include "events/webhooks.hpp"
 #include "http/router.hpp"
 #include "manager/background_refresher.hpp"
 #include "manager/connect_flow.hpp"
@@ -49,6 +50,7 @@ class Service {
   // After the io_context has stopped, before it is destroyed.
   void release_background();
   const manager::BackgroundRefresher& refresher() const { return refresher_; }
+  const events::WebhookDispatcher* webhooks() const { return webhooks_.get(); }
   // Waits for blocking work still running (after the server has drained).
   void join();
 
@@ -78,6 +80,8 @@ class Service {
   manager::ConnectFlow connect_flow_;
   manager::TokenService token_service_;
   manager::BackgroundRefresher refresher_;
+  std::unique_ptr<net::HttpClient> webhook_http_;
+  std::unique_ptr<events::WebhookDispatcher> webhooks_;
   bool background_refresh_ = false;
   http::Router router_;
 };

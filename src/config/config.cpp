@@ -73,6 +73,10 @@ constexpr std::array kKeys = {
     KeySpec{"tokens", "refresh_ahead_seconds", Kind::integer},
     KeySpec{"tokens", "background_interval_seconds", Kind::integer},
     KeySpec{"tokens", "background_concurrency", Kind::integer},
+    KeySpec{"webhooks", "url", Kind::string},
+    KeySpec{"webhooks", "secret", Kind::string},
+    KeySpec{"webhooks", "secret_file", Kind::string},
+    KeySpec{"webhooks", "allow_insecure_loopback", Kind::boolean},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},
@@ -233,6 +237,7 @@ class ConfigBuilder {
   void build_log(LogConfig& log);
   void build_net(NetConfig& net);
   void build_tokens(TokensConfig& tokens);
+  void build_webhooks(WebhooksConfig& webhooks);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
   std::map<std::string, RawValue> raw_;
@@ -866,6 +871,33 @@ void ConfigBuilder::build_tokens(TokensConfig& tokens) {
       integer_in_range("tokens", "background_concurrency", tokens.background_concurrency, 1, 64);
 }
 
+void ConfigBuilder::build_webhooks(WebhooksConfig& webhooks) {
+  const auto url = non_empty_string("webhooks", "url");
+  if (const auto* insecure = raw<bool>("webhooks", "allow_insecure_loopback")) {
+    webhooks.allow_insecure_loopback = *insecure;
+  }
+  auto secret = non_empty_string("webhooks", "secret");
+  if (const auto file = non_empty_string("webhooks", "secret_file")) {
+    secret = read_private_file("webhooks.secret_file", *file, "write the webhook secret into it");
+    if (secret) secret = trim_trailing_newlines(*secret);
+  }
+  if (!url) return;
+  if (!providers::endpoint_allowed(*url, webhooks.allow_insecure_loopback)) {
+    problem("webhooks.url",
+            "must be https:// (http:// only to a loopback address with "
+            "webhooks.allow_insecure_loopback = true)");
+    return;
+  }
+  if (!secret || secret->size() < 16) {
+    problem("webhooks.secret",
+            "a secret of at least 16 characters is required to sign webhooks (secret or "
+            "secret_file), e.g. `head -c 32 /dev/urandom | base64`");
+    return;
+  }
+  webhooks.url = url;
+  webhooks.secret = *secret;
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -899,6 +931,7 @@ ConfigLoad ConfigBuilder::build() {
   build_providers(config.providers, config.server);
   build_net(config.net);
   build_tokens(config.tokens);
+  build_webhooks(config.webhooks);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

@@ -74,6 +74,13 @@ struct NetConfig {
   std::optional<net::ProxySettings> proxy;
 };
 
+// Optional webhooks: events about integrations, signed with the secret.
+struct WebhooksConfig {
+  std::optional<std::string> url;
+  std::string secret;  // required with url; never logged
+  bool allow_insecure_loopback = false;
+};
+
 // Token lifecycle settings.
 struct TokensConfig {
   int assumed_lifetime_seconds = 3600;  // a token response without expires_in
@@ -101,6 +108,7 @@ struct Config {
   std::vector<providers::Provider> providers;  // the enabled ones, from [providers.<id>]
   NetConfig net;
   TokensConfig tokens;
+  WebhooksConfig webhooks;
   LogConfig log;
 };
 

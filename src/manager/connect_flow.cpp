@@ -233,6 +233,11 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   }
   details["scopes"] = integration->granted_scopes;
   co_await audit(request, *state, "integration.connected", "ok", integration->id, details);
+  if (publisher_ != nullptr) {
+    publisher_->publish("integration.connected", {{"integration_id", integration->id},
+                                                  {"user_id", integration->user_id},
+                                                  {"provider", integration->provider}});
+  }
   outcome.integration = std::move(*integration);
   co_return outcome;
 }

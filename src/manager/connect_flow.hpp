@@ -15,6 +15,7 @@
 #include "core/random_source.hpp"
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
+#include "events/webhooks.hpp"
 #include "manager/token_vault.hpp"
 #include "providers/registry.hpp"
 #include "store/store.hpp"
@@ -77,6 +78,8 @@ class ConnectFlow {
   // provider's): nothing is known about where to send the browser. Later failures come back as
   // an outcome with `error`, after an audit event; either way nothing is stored.
   boost::asio::awaitable<core::Result<CallbackOutcome>> finish(const CallbackRequest& request);
+  // Where integration.connected is announced (webhooks); none by default.
+  void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
 
  private:
   struct Exchange;
@@ -100,6 +103,7 @@ class ConnectFlow {
   const core::Clock& clock_;
   core::RandomSource& random_;
   ConnectSettings settings_;
+  events::EventPublisher* publisher_ = nullptr;
 };
 
 }  // namespace oauth_manager::manager

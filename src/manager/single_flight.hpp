@@ -74,21 +74,27 @@ class SingleFlight {
     flight->done = true;
   }
 
+  // nullopt while running; then the result (empty when the leader threw). Locks stay out of
+  // the coroutine bodies: g++ 12 mishandles lock_guard locals in coroutine loops.
+  static std::optional<std::optional<T>> poll(Flight& flight) {
+    std::lock_guard lock(flight.mutex);
+    if (!flight.done) return std::nullopt;
+    return flight.result;
+  }
+
   boost::asio::awaitable<T> follow(std::shared_ptr<Flight> flight) {
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     auto pause = std::chrono::milliseconds(1);
-    while (true) {
-      {
-        std::lock_guard lock(flight->mutex);
-        if (flight->done && flight->result) co_return *flight->result;
-        if (flight->done) break;  // the leader threw: nothing to share
-      }
+    auto outcome = poll(*flight);
+    while (!outcome) {
       timer.expires_after(pause);
       boost::system::error_code ignored;
       co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
       pause = std::min(pause * 2, std::chrono::milliseconds(20));
+      outcome = poll(*flight);
     }
-    throw std::runtime_error("the shared operation failed");
+    if (!*outcome) throw std::runtime_error("the shared operation failed");
+    co_return std::move(**outcome);
   }
 
   std::mutex mutex_;

@@ -123,6 +123,13 @@ boost::asio::awaitable<core::Result<core::Integration>> TokenService::refresh_no
   co_return co_await blocking_.run([this, &id] { return store_.get_integration(id); });
 }
 
+void TokenService::announce(const std::string& type, const core::Integration& integration) {
+  if (publisher_ == nullptr) return;
+  publisher_->publish(type, {{"integration_id", integration.id},
+                             {"user_id", integration.user_id},
+                             {"provider", integration.provider}});
+}
+
 boost::asio::awaitable<core::Status> TokenService::refresh_if_expiring(
     const std::string& id, std::chrono::seconds window) {
   auto integration = co_await blocking_.run([this, &id] { return store_.get_integration(id); });
@@ -157,6 +164,7 @@ boost::asio::awaitable<core::Result<nlohmann::json>> TokenService::disconnect(
     return core::Status{};
   });
   if (!removed) co_return removed.error();
+  announce("integration.revoked", *integration);
   co_return revocation;
 }
 
@@ -315,6 +323,7 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh_holding_lea
   }
   if (!response) {
     const auto delay = note_failure(integration.id);
+    announce("integration.refresh_failed", integration);
     log::warn("token.refresh_failed", {{"integration_id", integration.id},
                                        {"error", response.error().message},
                                        {"retry_in_ms", delay.count()}});
@@ -370,6 +379,7 @@ boost::asio::awaitable<void> TokenService::mark_needs_reauth(const core::Integra
   if (auto written = co_await audit_.record(std::move(event)); !written) {
     log::error("audit.write_failed", {{"event", "integration.needs_reauth"}});
   }
+  announce("integration.needs_reauth", integration);
   log::warn("integration.needs_reauth",
             {{"integration_id", integration.id}, {"provider", integration.provider}});
 }

@@ -16,6 +16,7 @@
 #include "core/random_source.hpp"
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
+#include "events/webhooks.hpp"
 #include "manager/single_flight.hpp"
 #include "manager/token_vault.hpp"
 #include "providers/registry.hpp"
@@ -75,6 +76,8 @@ class TokenService {
   // `window`, under the same single-flight and lease rules as a caller's request.
   boost::asio::awaitable<core::Status> refresh_if_expiring(const std::string& id,
                                                            std::chrono::seconds window);
+  // Where integration.needs_reauth, .refresh_failed and .revoked are announced; none by default.
+  void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
   // Refreshes now, whatever the expiry. Returns the integration afterwards.
   boost::asio::awaitable<core::Result<core::Integration>> refresh_now(const core::Caller& caller,
                                                                       const std::string& id);
@@ -117,6 +120,9 @@ class TokenService {
   SingleFlight<core::Result<TokenSet>> flights_;
   std::mutex backoff_mutex_;
   std::map<std::string, Backoff> backoff_;
+  events::EventPublisher* publisher_ = nullptr;
+
+  void announce(const std::string& type, const core::Integration& integration);
 };
 
 }  // namespace oauth_manager::manager

@@ -6,8 +6,10 @@
 #include <sstream>
 #include <thread>
 
+#include <mutex>
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
+#include "events/webhooks.hpp"
 #include "manager/token_vault.hpp"
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
@@ -35,10 +37,50 @@ std::map<std::string, std::string> form_of(const std::string& text) {
   return params;
 }
 
+constexpr const char* kWebhookSecret = "webhook-secret-for-the-tests";
+
+// The application's webhook endpoint: records what arrives, fails the first `failures` times.
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    router_.add(
+        "POST", "/hook", [this](http::Request& request) -> boost::asio::awaitable<http::Response> {
+          std::lock_guard lock(mutex_);
+          if (failures_ > 0) {
+            --failures_;
+            co_return http::json_response(500, "{}");
+          }
+          received_.emplace_back(
+              std::string(request.header("x-oauth-manager-signature").value_or("")), request.body);
+          co_return http::json_response(200, "{}");
+        });
+    server_ = std::make_unique<testing::InProcessServer>(router_);
+  }
+  std::string url() const { return server_->url("/hook"); }
+  void fail_next(int times) {
+    std::lock_guard lock(mutex_);
+    failures_ = times;
+  }
+  std::vector<std::pair<std::string, std::string>> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  http::Router router_;
+  std::mutex mutex_;
+  int failures_ = 0;
+  std::vector<std::pair<std::string, std::string>> received_;
+  std::unique_ptr<testing::InProcessServer> server_;
+};
+
 class TokenLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
+                               {"OAUTH_MANAGER_WEBHOOKS_URL", webhooks_.url()},
+                               {"OAUTH_MANAGER_WEBHOOKS_SECRET", kWebhookSecret},
+                               {"OAUTH_MANAGER_WEBHOOKS_ALLOW_INSECURE_LOOPBACK", "true"},
                                {"OAUTH_MANAGER_TOKENS_BACKGROUND_INTERVAL_SECONDS", "1"},
                                {"OAUTH_MANAGER_TOKENS_REFRESH_AHEAD_SECONDS", "300"}};
     for (const std::string provider : {"GOOGLE", "NOTION"}) {
@@ -100,6 +142,7 @@ class TokenLifecycleTest : public ::testing::Test {
     return count;
   }
 
+  WebhookReceiver webhooks_;
   testing::TempDir dir_;
   testing::ManualClock clock_;
   FakeProvider fake_;
@@ -265,6 +308,41 @@ TEST_F(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
   const auto stored = *vault.open(*api_->store().get_tokens(id));
   EXPECT_EQ(stored.access_token, "ya29.access-2");
   EXPECT_EQ(stored.refresh_token, "1//refresh-2");
+  api_->service().stop_background();
+}
+
+TEST_F(TokenLifecycleTest, WebhooksAreSignedRetriedAndCarryNoTokens) {
+  api_->service().start_background(api_->io());
+  webhooks_.fail_next(1);  // the first delivery fails and is retried
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  clock_.advance(3600s);
+  fake_.answer_token(400, {{"error", "invalid_grant"}});
+  EXPECT_EQ(token_for(id).body["code"], "needs_reauth");
+  std::string request = "DELETE /v1/integrations/" + id +
+                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                        api_->token("alice", {"user"}) + "\r\n\r\n";
+  EXPECT_EQ(testing::status_of(testing::http_exchange(api_->port(), request)), 204);
+
+  ASSERT_TRUE(
+      eventually([&] { return webhooks_.received().size() >= 3; }, std::chrono::seconds(15)))
+      << webhooks_.received().size();
+  std::vector<std::string> types;
+  for (const auto& [signature, body] : webhooks_.received()) {
+    const auto event = nlohmann::json::parse(body);
+    types.push_back(event["type"]);
+    EXPECT_EQ(event["data"]["integration_id"], id);
+    EXPECT_EQ(event["data"]["provider"], "google");
+    EXPECT_TRUE(event.contains("id") && event.contains("timestamp"));
+    EXPECT_EQ(body.find("ya29"), std::string::npos);
+    EXPECT_EQ(body.find("1//refresh"), std::string::npos);
+    // t=<seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+    const auto t = std::stoll(signature.substr(2, signature.find(',') - 2));
+    EXPECT_EQ(signature, events::webhook_signature(kWebhookSecret, t, body));
+  }
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"integration.connected", "integration.needs_reauth",
+                                             "integration.revoked"}));
+  EXPECT_GE(api_->service().webhooks()->failed_attempts(), 1);
   api_->service().stop_background();
 }
 
