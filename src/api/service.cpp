@@ -41,6 +41,14 @@ net::ClientOptions jwks_client_options(const config::Config& config) {
 manager::TokenSettings token_settings(const config::TokensConfig& tokens) {
   manager::TokenSettings settings;
   settings.assumed_lifetime = std::chrono::seconds(tokens.assumed_lifetime_seconds);
+  settings.lease_duration = std::chrono::seconds(tokens.refresh_lease_seconds);
+  return settings;
+}
+
+events::AuditBatchSettings audit_batch_settings(const config::AuditConfig& audit) {
+  events::AuditBatchSettings settings;
+  settings.flush_interval = std::chrono::milliseconds(audit.flush_interval_ms);
+  settings.coalesce = audit.coalesce_reads;
   return settings;
 }
 
@@ -69,7 +77,8 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       redis_blocking_(kRedisThreads),
       http_client_(jwks_client_options(config)),
       audit_(*store_, database_blocking_, clock_, random_),
-      records_(*store_, database_blocking_),
+      batched_audit_(*store_, audit_, clock_, random_, audit_batch_settings(config.audit)),
+      records_(*store_, database_blocking_, batched_audit_),
       keyring_(config.crypto.keys, random_),
       registry_(config.providers, clock_, outbound_options(config)),
       connect_flow_(
@@ -91,7 +100,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                                                          sessions_.get(), redis_blocking_, clock_);
   rate_limiter_ = make_rate_limiter(config.rate_limit);
   guard_ = std::make_unique<GuardServices>(
-      GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, audit_});
+      GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, batched_audit_});
 
   if (config.webhooks.url) {
     auto options = outbound_options(config);
@@ -137,7 +146,11 @@ void Service::release_background() {
   if (webhooks_) webhooks_->release();
 }
 
+core::Status Service::flush_audit() { return batched_audit_.flush(); }
+
 void Service::join() {
+  // After the last request: the queued token reads are written before the store goes away.
+  batched_audit_.close();
   redis_blocking_.join();
   database_blocking_.join();
 }

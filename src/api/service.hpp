@@ -14,6 +14,7 @@
 #include "crypto/keyring.hpp"
 #include "crypto/openssl_random.hpp"
 #include "events/audit_writer.hpp"
+#include "events/batching_audit_writer.hpp"
 #include "events/webhooks.hpp"
 #include "http/router.hpp"
 #include "manager/background_refresher.hpp"
@@ -51,7 +52,10 @@ class Service {
   void release_background();
   const manager::BackgroundRefresher& refresher() const { return refresher_; }
   const events::WebhookDispatcher* webhooks() const { return webhooks_.get(); }
-  // Waits for blocking work still running (after the server has drained).
+  // Writes the token-read audit events still queued (they are batched off the request path).
+  core::Status flush_audit();
+  // Writes the queued audit events and waits for blocking work still running (after the server
+  // has drained).
   void join();
 
  private:
@@ -73,6 +77,7 @@ class Service {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::RateLimiter> rate_limiter_;
   events::StoreAuditWriter audit_;
+  events::BatchingAuditWriter batched_audit_;  // what the guard writes: token reads batched
   std::unique_ptr<GuardServices> guard_;
   manager::RecordQueries records_;
   crypto::Keyring keyring_;

@@ -73,6 +73,9 @@ constexpr std::array kKeys = {
     KeySpec{"tokens", "refresh_ahead_seconds", Kind::integer},
     KeySpec{"tokens", "background_interval_seconds", Kind::integer},
     KeySpec{"tokens", "background_concurrency", Kind::integer},
+    KeySpec{"tokens", "refresh_lease_seconds", Kind::integer},
+    KeySpec{"audit", "flush_interval_ms", Kind::integer},
+    KeySpec{"audit", "coalesce_reads", Kind::boolean},
     KeySpec{"webhooks", "url", Kind::string},
     KeySpec{"webhooks", "secret", Kind::string},
     KeySpec{"webhooks", "secret_file", Kind::string},
@@ -237,6 +240,7 @@ class ConfigBuilder {
   void build_log(LogConfig& log);
   void build_net(NetConfig& net);
   void build_tokens(TokensConfig& tokens);
+  void build_audit(AuditConfig& audit);
   void build_webhooks(WebhooksConfig& webhooks);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);
 
@@ -869,6 +873,15 @@ void ConfigBuilder::build_tokens(TokensConfig& tokens) {
       "tokens", "background_interval_seconds", tokens.background_interval_seconds, 1, 3600);
   tokens.background_concurrency =
       integer_in_range("tokens", "background_concurrency", tokens.background_concurrency, 1, 64);
+  // Longer than the provider call's total timeout (10 s), so a lease never lapses mid-refresh.
+  tokens.refresh_lease_seconds =
+      integer_in_range("tokens", "refresh_lease_seconds", tokens.refresh_lease_seconds, 15, 600);
+}
+
+void ConfigBuilder::build_audit(AuditConfig& audit) {
+  audit.flush_interval_ms =
+      integer_in_range("audit", "flush_interval_ms", audit.flush_interval_ms, 10, 10000);
+  if (const auto* coalesce = raw<bool>("audit", "coalesce_reads")) audit.coalesce_reads = *coalesce;
 }
 
 void ConfigBuilder::build_webhooks(WebhooksConfig& webhooks) {
@@ -931,6 +944,7 @@ ConfigLoad ConfigBuilder::build() {
   build_providers(config.providers, config.server);
   build_net(config.net);
   build_tokens(config.tokens);
+  build_audit(config.audit);
   build_webhooks(config.webhooks);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};

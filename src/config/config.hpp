@@ -88,6 +88,12 @@ struct TokensConfig {
   int refresh_ahead_seconds = 300;  // the refresher renews tokens expiring this soon
   int background_interval_seconds = 30;
   int background_concurrency = 4;
+  int refresh_lease_seconds = 30;  // how long a replica holds an integration's refresh lease
+};
+
+struct AuditConfig {
+  int flush_interval_ms = 200;  // token reads are written in batches this often
+  bool coalesce_reads = true;   // one row per caller, integration and minute, with a count
 };
 
 enum class LogFormat { json, text };
@@ -108,6 +114,7 @@ struct Config {
   std::vector<providers::Provider> providers;  // the enabled ones, from [providers.<id>]
   NetConfig net;
   TokensConfig tokens;
+  AuditConfig audit;
   WebhooksConfig webhooks;
   LogConfig log;
 };

@@ -19,10 +19,12 @@ class AuditWriter {
  public:
   virtual ~AuditWriter() = default;
   virtual boost::asio::awaitable<core::Status> record(core::AuditEvent event) = 0;
+  // Blocks until everything recorded so far can be read from the store.
+  virtual core::Status flush() { return core::Status{}; }
 };
 
 // Writes each event through to the store before returning, so a request that says "audited"
-// really is. (Token reads at high rates get a batching writer in the token-lifecycle work.)
+// really is. (Token reads at high rates go through BatchingAuditWriter instead.)
 class StoreAuditWriter final : public AuditWriter {
  public:
   StoreAuditWriter(store::Store& store, core::BlockingPool& blocking, const core::Clock& clock,

@@ -68,7 +68,12 @@ boost::asio::awaitable<core::Result<AuditPage>> RecordQueries::audit(const core:
   }
   const int limit = query.limit;
   query.limit = limit + 1;  // one more than asked tells whether another page exists
-  auto events = co_await blocking_.run([this, &query] { return store_.list_audit(query); });
+  auto events = co_await blocking_.run([this, &query] {
+    // Queued token reads are part of the trail already: write them before reading it.
+    if (auto flushed = audit_.flush(); !flushed)
+      return core::Result<std::vector<core::AuditEvent>>(flushed.error());
+    return store_.list_audit(query);
+  });
   if (!events) co_return events.error();
   AuditPage page{std::move(*events), std::nullopt};
   if (static_cast<int>(page.events.size()) > limit) {
@@ -84,7 +89,10 @@ boost::asio::awaitable<core::Result<store::ChainVerification>> RecordQueries::ve
     co_return core::make_error(core::Code::forbidden,
                                "verifying the whole audit chain needs users:any (or admin)");
   }
-  co_return co_await blocking_.run([this] { return store::verify_audit_chain(store_); });
+  co_return co_await blocking_.run([this]() -> core::Result<store::ChainVerification> {
+    if (auto flushed = audit_.flush(); !flushed) return flushed.error();
+    return store::verify_audit_chain(store_);
+  });
 }
 
 }  // namespace oauth_manager::manager

@@ -9,6 +9,7 @@
 
 #include "core/blocking_pool.hpp"
 #include "core/caller.hpp"
+#include "events/audit_writer.hpp"
 #include "store/audit_chain.hpp"
 #include "store/store.hpp"
 
@@ -31,8 +32,9 @@ struct AuditPage {
 // is not_found, exactly as if the record did not exist, so ids never leak.
 class RecordQueries {
  public:
-  RecordQueries(store::Store& store, core::BlockingPool& blocking)
-      : store_(store), blocking_(blocking) {}
+  // `audit` is flushed before the trail is read, so a caller sees its own token reads at once.
+  RecordQueries(store::Store& store, core::BlockingPool& blocking, events::AuditWriter& audit)
+      : store_(store), blocking_(blocking), audit_(audit) {}
 
   boost::asio::awaitable<core::Result<std::vector<IntegrationView>>> integrations(
       const core::Caller& caller, const std::optional<std::string>& user_id);
@@ -52,6 +54,7 @@ class RecordQueries {
 
   store::Store& store_;
   core::BlockingPool& blocking_;
+  events::AuditWriter& audit_;
 };
 
 // The user a request is about: `requested` if the caller may act for it, else the caller itself.

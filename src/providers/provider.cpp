@@ -113,7 +113,13 @@ std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provide
   provider.redirect_uri = settings.redirect_uri.value_or(
       fmt::format("{}/v1/oauth/callback/{}", public_url, settings.id));
   if (!net::parse_url(provider.redirect_uri)) {
-    problems.push_back({key("redirect_uri"), "must be an absolute http(s) URL"});
+    problems.push_back(
+        {key("redirect_uri"),
+         settings.redirect_uri
+             ? std::string("must be an absolute http(s) URL")
+             : fmt::format("derived from server.public_url as \"{}\", which is not a usable URL "
+                           "(listening on port 0?): set server.public_url to where users reach us",
+                           provider.redirect_uri)});
   }
   provider.requested_by_default = settings.scopes.value_or(provider.spec.default_scopes);
   std::vector<std::string> catalog_scopes;

@@ -430,28 +430,44 @@ Result<int> SqlStore::close_consents(std::string_view integration_id, core::Time
 }
 
 Result<core::AuditEvent> SqlStore::append_audit(const core::AuditEvent& event) {
+  auto appended = append_audit_batch({event});
+  if (!appended) return appended.error();
+  return std::move(appended->front());
+}
+
+Result<std::vector<core::AuditEvent>> SqlStore::append_audit_batch(
+    const std::vector<core::AuditEvent>& events) {
   const auto insert = fmt::format(
       "INSERT INTO audit_events (id, occurred_at, actor, event, user_id, integration_id, outcome, "
       "request_id, ip, details, prev_hash, hash) "
       "VALUES ($1, oam_ts($2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {}",
       kAuditColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::AuditEvent> {
-    return in_write_transaction(connection, [&]() -> Result<core::AuditEvent> {
+  using Appended = std::vector<core::AuditEvent>;
+  return with_connection([&](SqlConnection& connection) -> Result<Appended> {
+    return in_write_transaction(connection, [&]() -> Result<Appended> {
       if (auto locked = connection.lock_audit_chain(); !locked) return locked.error();
       auto last = connection.run("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", {});
       if (!last) return last.error();
-      core::AuditEvent chained = event;
-      chained.prev_hash = last->rows.empty() ? std::string(kGenesisHash) : last->rows[0].text(0);
-      chained.hash = chain_hash(chained.prev_hash, chained);
-      auto row = single_row(
-          connection.run(insert, {chained.id, core::to_unix_ms(chained.occurred_at), chained.actor,
-                                  chained.event, text_or_null(chained.user_id),
-                                  text_or_null(chained.integration_id), chained.outcome,
-                                  text_or_null(chained.request_id), text_or_null(chained.ip),
-                                  chained.details, chained.prev_hash, chained.hash}),
-          "audit event");
-      if (!row) return row.error();
-      return audit_from_row(*row);
+      std::string prev_hash =
+          last->rows.empty() ? std::string(kGenesisHash) : last->rows[0].text(0);
+      Appended appended;
+      appended.reserve(events.size());
+      for (const auto& event : events) {
+        core::AuditEvent chained = event;
+        chained.prev_hash = prev_hash;
+        chained.hash = chain_hash(chained.prev_hash, chained);
+        auto row = single_row(
+            connection.run(insert, {chained.id, core::to_unix_ms(chained.occurred_at),
+                                    chained.actor, chained.event, text_or_null(chained.user_id),
+                                    text_or_null(chained.integration_id), chained.outcome,
+                                    text_or_null(chained.request_id), text_or_null(chained.ip),
+                                    chained.details, chained.prev_hash, chained.hash}),
+            "audit event");
+        if (!row) return row.error();
+        prev_hash = chained.hash;
+        appended.push_back(audit_from_row(*row));
+      }
+      return appended;
     });
   });
 }

@@ -39,6 +39,8 @@ class SqlStore final : public Store {
                                    core::Timestamp revoked_at) override;
 
   core::Result<core::AuditEvent> append_audit(const core::AuditEvent& event) override;
+  core::Result<std::vector<core::AuditEvent>> append_audit_batch(
+      const std::vector<core::AuditEvent>& events) override;
   core::Result<std::vector<core::AuditEvent>> list_audit(const AuditQuery& query) override;
 
   core::Status insert_state(const core::AuthState& state) override;

@@ -78,6 +78,9 @@ class Store {
 
   // Appends to the hash chain: fills seq, prev_hash and hash atomically with the insert.
   virtual core::Result<core::AuditEvent> append_audit(const core::AuditEvent& event) = 0;
+  // Appends `events` in order, in one transaction: all of them or none.
+  virtual core::Result<std::vector<core::AuditEvent>> append_audit_batch(
+      const std::vector<core::AuditEvent>& events) = 0;
   virtual core::Result<std::vector<core::AuditEvent>> list_audit(const AuditQuery& query) = 0;
 
   virtual core::Status insert_state(const core::AuthState& state) = 0;

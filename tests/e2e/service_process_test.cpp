@@ -7,8 +7,10 @@
 #include <regex>
 #include <thread>
 
+#include "support/api_harness.hpp"
 #include "support/child_process.hpp"
 #include "support/raw_http.hpp"
+#include "support/running_service.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_servers.hpp"
 
@@ -21,40 +23,10 @@ using testing::run_command;
 using testing::TempDir;
 
 const std::string kBinary = OAUTH_MANAGER_BINARY;
-constexpr const char* kKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+constexpr const char* kKey = testing::kHarnessDataKey;
 constexpr const char* kJwtSecret = "an-e2e-test-jwt-secret-of-at-least-32-bytes";
 
-// Starts `serve` on an ephemeral port and learns the port from the "server.listening" log line.
-class RunningService {
- public:
-  RunningService(const TempDir& dir, std::map<std::string, std::string> environment) {
-    environment.emplace("OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:0");
-    environment.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kKey);
-    environment.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret);
-    environment.emplace("OAUTH_MANAGER_SERVER_THREADS", "2");
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{kBinary, "serve"},
-                                              environment, dir.path());
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    const std::regex listening(R"re("address":"127\.0\.0\.1:(\d+)")re");
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
-      const auto log = process_->stderr_text();
-      if (std::regex_search(log, match, listening)) {
-        port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
-        return;
-      }
-      if (process_->wait_for_exit(0ms)) return;
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-
-  std::uint16_t port() const { return port_; }
-  ChildProcess& process() { return *process_; }
-
- private:
-  std::unique_ptr<ChildProcess> process_;
-  std::uint16_t port_ = 0;
-};
+using testing::RunningService;
 
 std::string get(std::uint16_t port, const std::string& path) {
   return testing::http_exchange(
@@ -149,7 +121,7 @@ TEST(Cli, MigrateIsIdempotent) {
 
 TEST(Service, ServesHealthAndReadinessOnSqliteAndStopsCleanlyOnSigterm) {
   TempDir dir;
-  RunningService service(dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}});
+  RunningService service(kBinary, dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}});
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
   const auto health = get(service.port(), "/healthz");
   EXPECT_EQ(testing::status_of(health), 200);
@@ -173,7 +145,7 @@ TEST(Service, AMintedDevelopmentTokenCallsTheApiAndItsAuditShowsIt) {
       {"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
       {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
       {"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}};
-  RunningService service(dir, env);
+  RunningService service(kBinary, dir, env);
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
   const auto minted = run_command({kBinary, "mint-token", "--sub", "alice"}, env, dir.path());
   ASSERT_EQ(minted.status, 0) << minted.err;
@@ -207,7 +179,7 @@ TEST(Service, AMintedDevelopmentTokenCallsTheApiAndItsAuditShowsIt) {
 
 TEST(Service, AccessLogNeverContainsQueryStringsOrHeaderValues) {
   TempDir dir;
-  RunningService service(dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}});
+  RunningService service(kBinary, dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}});
   ASSERT_NE(service.port(), 0);
   testing::http_exchange(service.port(),
                          "GET /healthz?code=SECRET-CODE&state=SECRET-STATE HTTP/1.1\r\nHost: t\r\n"
@@ -223,8 +195,9 @@ TEST(Service, ReadinessFailsWhileTheDatabaseIsUnreachable) {
   TempDir dir;
   // A PostgreSQL URL on a port nobody listens on; no migration at start so serve comes up.
   RunningService service(
-      dir, {{"OAUTH_MANAGER_DATABASE_URL", "postgresql://nobody:hunter2@127.0.0.1:1/none"},
-            {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "false"}});
+      kBinary, dir,
+      {{"OAUTH_MANAGER_DATABASE_URL", "postgresql://nobody:hunter2@127.0.0.1:1/none"},
+       {"OAUTH_MANAGER_DATABASE_MIGRATE_ON_START", "false"}});
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
   EXPECT_EQ(testing::status_of(get(service.port(), "/healthz")), 200);
   const auto ready = get(service.port(), "/readyz");
@@ -240,7 +213,7 @@ TEST(Service, ServesOnPostgresql) {
   OAM_REQUIRE_POSTGRES(server);
   testing::PostgresSchema schema(*server);
   TempDir dir;
-  RunningService service(dir, {{"OAUTH_MANAGER_DATABASE_URL", schema.url()}});
+  RunningService service(kBinary, dir, {{"OAUTH_MANAGER_DATABASE_URL", schema.url()}});
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
   EXPECT_EQ(testing::status_of(get(service.port(), "/readyz")), 200);
   service.process().send_signal(SIGTERM);
@@ -250,7 +223,7 @@ TEST(Service, ServesOnPostgresql) {
 
 TEST(Service, AnAddressInUseIsAClearStartupError) {
   TempDir dir;
-  RunningService first(dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/a.db"}});
+  RunningService first(kBinary, dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/a.db"}});
   ASSERT_NE(first.port(), 0);
   const auto second =
       run_command({kBinary, "serve"},

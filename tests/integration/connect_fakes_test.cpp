@@ -13,6 +13,7 @@
 #include "support/api_harness.hpp"
 #include "support/fake_provider.hpp"
 #include "support/manual_clock.hpp"
+#include "support/raw_http.hpp"
 
 namespace oauth_manager {
 namespace {
@@ -26,16 +27,6 @@ constexpr const char* kClientId = "fake-client-id";
 constexpr const char* kClientSecret = "fake-client-secret:with/odd+chars";
 constexpr const char* kTenant = "9188040d-6c67-4c5b-b112-36a304b66dad";
 constexpr const char* kReturnTo = "https://app.example.test/settings";
-
-std::map<std::string, std::string> query_of(const std::string& url) {
-  std::map<std::string, std::string> params;
-  std::stringstream stream(url.substr(url.find('?') + 1));
-  for (std::string pair; std::getline(stream, pair, '&');) {
-    const auto equals = pair.find('=');
-    params[pair.substr(0, equals)] = *core::percent_decode(pair.substr(equals + 1));
-  }
-  return params;
-}
 
 // A started authorization as the browser would carry it.
 struct Started {
@@ -80,7 +71,7 @@ class ConnectFakesTest : public ::testing::Test {
     EXPECT_EQ(reply.status, 201) << reply.raw;
     Started started;
     started.url = reply.body.value("authorization_url", "");
-    started.params = query_of(started.url);
+    started.params = testing::query_params(started.url);
     return started;
   }
 
@@ -122,7 +113,7 @@ class ConnectFakesTest : public ::testing::Test {
   // The flow failed with `code` (as a redirect to return_to), and nothing was stored.
   void expect_refused(const Reply& reply, const std::string& code) {
     ASSERT_EQ(reply.status, 303) << reply.raw;
-    const auto back = query_of(*reply.header("Location"));
+    const auto back = testing::query_params(*reply.header("Location"));
     EXPECT_EQ(back.at("status"), "error");
     EXPECT_EQ(back.at("error"), code);
     EXPECT_EQ(stored_integrations(), 0U);
@@ -160,7 +151,7 @@ TEST_F(ConnectFakesTest, GoogleGrantingFewerScopesIsRecordedAsGranted) {
   fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(started)), "openid email"));
   const auto reply = finish("google", started);
   ASSERT_EQ(reply.status, 303) << reply.raw;
-  EXPECT_EQ(query_of(*reply.header("Location")).at("status"), "connected");
+  EXPECT_EQ(testing::query_params(*reply.header("Location")).at("status"), "connected");
 
   const auto integrations = *api_->store().list_integrations("alice", std::nullopt);
   ASSERT_EQ(integrations.size(), 1U);
@@ -178,7 +169,7 @@ TEST_F(ConnectFakesTest, GoogleGrantingFewerScopesIsRecordedAsGranted) {
   EXPECT_EQ(requests[0].authorization,
             "Basic " + crypto::base64_encode(net::percent_encode(kClientId) + ":" +
                                              net::percent_encode(kClientSecret)));
-  const auto form = query_of("?" + requests[0].body);
+  const auto form = testing::query_params("?" + requests[0].body);
   EXPECT_EQ(form.at("grant_type"), "authorization_code");
   EXPECT_EQ(form.at("code"), "the-code");
   EXPECT_EQ(form.at("redirect_uri"), "https://oauth.example.test/v1/oauth/callback/google");
@@ -194,7 +185,7 @@ TEST_F(ConnectFakesTest, GooglesLegacyIssuerAndItsCallbackIssAreAccepted) {
   fake_.answer_token(200, token_answer(fake_.key().sign(claims)));
   const auto reply = finish("google", started, "&iss=https%3A%2F%2Faccounts.google.com");
   ASSERT_EQ(reply.status, 303) << reply.raw;
-  EXPECT_EQ(query_of(*reply.header("Location")).at("status"), "connected");
+  EXPECT_EQ(testing::query_params(*reply.header("Location")).at("status"), "connected");
 }
 
 // --- Microsoft (tenant-templated issuer, client_secret_post, rotating refresh tokens) ---
@@ -220,7 +211,7 @@ TEST_F(ConnectFakesTest, MicrosoftIssuerTemplateIsFilledFromTheTokensTenant) {
                               microsoft_claims(now_seconds(), started.nonce(), kTenant, kTenant))));
   const auto reply = finish("microsoft", started);
   ASSERT_EQ(reply.status, 303) << reply.raw;
-  EXPECT_EQ(query_of(*reply.header("Location")).at("status"), "connected");
+  EXPECT_EQ(testing::query_params(*reply.header("Location")).at("status"), "connected");
   const auto integrations = *api_->store().list_integrations("alice", std::nullopt);
   ASSERT_EQ(integrations.size(), 1U);
   EXPECT_EQ(integrations[0].provider_account_id, "00000000-0000-0000-66f3-3332eca7ea81");
@@ -229,7 +220,7 @@ TEST_F(ConnectFakesTest, MicrosoftIssuerTemplateIsFilledFromTheTokensTenant) {
   const auto requests = fake_.token_requests();
   ASSERT_EQ(requests.size(), 1U);
   EXPECT_TRUE(requests[0].authorization.empty());
-  const auto form = query_of("?" + requests[0].body);
+  const auto form = testing::query_params("?" + requests[0].body);
   EXPECT_EQ(form.at("client_id"), kClientId);
   EXPECT_EQ(form.at("client_secret"), kClientSecret);
 }

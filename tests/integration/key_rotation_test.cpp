@@ -22,16 +22,7 @@ constexpr int kIntegrations = 10000;
 class KeyRotationTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string url = "sqlite://" + (dir_ / "rotation.db").string();
-    if (GetParam() == "postgres") {
-      const auto server = testing::postgres_url();
-      if (!server) {
-        if (testing::servers_required()) FAIL() << "no PostgreSQL URL";
-        GTEST_SKIP() << "no PostgreSQL";
-      }
-      schema_ = std::make_unique<testing::PostgresSchema>(*server);
-      url = schema_->url();
-    }
+    OAM_BACKEND_URL(url, GetParam(), "sqlite://" + (dir_ / "rotation.db").string(), schema_);
     store_ = std::move(*store::open_store(url, 8));
     ASSERT_TRUE(store_->migrate());
   }

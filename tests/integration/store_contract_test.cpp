@@ -425,6 +425,26 @@ TYPED_TEST(StoreContract, AuditChainAppendsAndVerifies) {
   EXPECT_EQ(verification->events_checked, 5);
 }
 
+TYPED_TEST(StoreContract, AnAuditBatchJoinsTheChainInOrderAllOrNothing) {
+  ASSERT_TRUE(this->store_->append_audit(this->audit("integration.connected", "alice", 1000)));
+  std::vector<core::AuditEvent> batch;
+  for (int i = 0; i < 4; ++i) batch.push_back(this->audit("token.read", "alice", 2000 + i));
+  auto appended = this->store_->append_audit_batch(batch);
+  ASSERT_TRUE(appended) << appended.error().message;
+  ASSERT_EQ(appended->size(), 4U);
+  for (std::size_t i = 1; i < appended->size(); ++i) {
+    EXPECT_EQ((*appended)[i].prev_hash, (*appended)[i - 1].hash);
+    EXPECT_EQ((*appended)[i].occurred_at, batch[i].occurred_at);
+  }
+  // An id already taken fails the whole batch: nothing of it is written.
+  std::vector<core::AuditEvent> clashing = {this->audit("token.read", "bob", 3000), batch[0]};
+  EXPECT_FALSE(this->store_->append_audit_batch(clashing));
+  auto verification = store::verify_audit_chain(*this->store_);
+  ASSERT_TRUE(verification);
+  EXPECT_TRUE(verification->intact) << verification->problem;
+  EXPECT_EQ(verification->events_checked, 5);
+}
+
 TYPED_TEST(StoreContract, ConcurrentAuditAppendsKeepOneChain) {
   constexpr int kThreads = 6;
   constexpr int kPerThread = 15;

@@ -27,16 +27,6 @@ using testing::FakeProvider;
 constexpr const char* kClientId = "fake-client-id";
 constexpr const char* kClientSecret = "fake-client-secret";
 
-std::map<std::string, std::string> form_of(const std::string& text) {
-  std::map<std::string, std::string> params;
-  std::stringstream stream(text.substr(text.find('?') + 1));
-  for (std::string pair; std::getline(stream, pair, '&');) {
-    const auto equals = pair.find('=');
-    params[pair.substr(0, equals)] = *core::percent_decode(pair.substr(equals + 1));
-  }
-  return params;
-}
-
 constexpr const char* kWebhookSecret = "webhook-secret-for-the-tests";
 
 // The application's webhook endpoint: records what arrives, fails the first `failures` times.
@@ -102,7 +92,7 @@ class TokenLifecycleTest : public ::testing::Test {
   std::string connect(const std::string& provider, nlohmann::json token_answer) {
     const auto started = api_->post("/v1/integrations/" + provider + "/authorize",
                                     api_->token("alice", {"user"}), "{}");
-    const auto params = form_of(started.body["authorization_url"].get<std::string>());
+    const auto params = testing::query_params(started.body["authorization_url"].get<std::string>());
     if (provider == "google") {
       const auto now = clock_.unix_seconds();
       token_answer["id_token"] = fake_.key().sign({{"iss", "https://accounts.google.com"},
@@ -164,10 +154,10 @@ TEST_F(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLoca
   ASSERT_EQ(revocations.size(), 2U);
   EXPECT_EQ(revocations[0].authorization,
             "Basic " + crypto::base64_encode(std::string(kClientId) + ":" + kClientSecret));
-  EXPECT_EQ(form_of("?" + revocations[0].body),
+  EXPECT_EQ(testing::query_params("?" + revocations[0].body),
             (std::map<std::string, std::string>{{"token", "1//refresh-1"},
                                                 {"token_type_hint", "refresh_token"}}));
-  EXPECT_EQ(form_of("?" + revocations[1].body).at("token"), "ya29.access-1");
+  EXPECT_EQ(testing::query_params("?" + revocations[1].body).at("token"), "ya29.access-1");
 
   const auto integration = *api_->store().get_integration(id);
   EXPECT_EQ(integration.status, core::IntegrationStatus::revoked);
@@ -263,7 +253,7 @@ TEST_F(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeep
   const manager::TokenVault vault(api_->service().keyring());
   const auto stored = *vault.open(*api_->store().get_tokens(id));
   EXPECT_EQ(stored.refresh_token, "1//refresh-1") << "Google sent none: the old one stays";
-  const auto form = form_of("?" + fake_.token_requests().back().body);
+  const auto form = testing::query_params("?" + fake_.token_requests().back().body);
   EXPECT_EQ(form.at("grant_type"), "refresh_token");
   EXPECT_EQ(form.at("refresh_token"), "1//refresh-1");
 }

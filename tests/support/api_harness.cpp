@@ -71,6 +71,10 @@ Reply ApiHarness::post(const std::string& target, const std::optional<std::strin
 }
 
 std::vector<core::AuditEvent> ApiHarness::audit_events() {
+  // Token reads are written in batches: what is still queued belongs to the trail already.
+  if (auto flushed = service_->flush_audit(); !flushed) {
+    throw std::runtime_error("audit flush failed: " + flushed.error().message);
+  }
   store::AuditQuery query;
   query.limit = 1000;
   return *store().list_audit(query);

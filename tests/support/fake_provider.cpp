@@ -1,5 +1,9 @@
 #include "support/fake_provider.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
 namespace oauth_manager::testing {
 
 using Awaitable = boost::asio::awaitable<http::Response>;
@@ -24,9 +28,20 @@ FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
     co_return http::json_response(200, jwks_document({key_.public_jwk()}));
   });
   router_.add("POST", "/token", [this](http::Request& request) -> Awaitable {
-    std::lock_guard lock(mutex_);
-    token_requests_.push_back(recorded(request));
-    co_return http::json_response(token_status_, token_body_.dump());
+    std::chrono::milliseconds delay{0};
+    http::Response response;
+    {
+      std::lock_guard lock(mutex_);
+      token_requests_.push_back(recorded(request));
+      delay = token_delay_;
+      response = http::json_response(token_status_, token_body_.dump());
+    }
+    if (delay.count() > 0) {
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+      boost::system::error_code ignored;
+      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    }
+    co_return response;
   });
   router_.add("POST", "/revoke", [this](http::Request& request) -> Awaitable {
     std::lock_guard lock(mutex_);
@@ -46,6 +61,11 @@ void FakeProvider::answer_token(int status, nlohmann::json body) {
   std::lock_guard lock(mutex_);
   token_status_ = status;
   token_body_ = std::move(body);
+}
+
+void FakeProvider::delay_token(std::chrono::milliseconds delay) {
+  std::lock_guard lock(mutex_);
+  token_delay_ = delay;
 }
 
 void FakeProvider::answer_userinfo(nlohmann::json body) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,8 @@ class FakeProvider {
 
   // The next answers of POST /token.
   void answer_token(int status, nlohmann::json body);
+  // Token answers from now on come this late (a slow provider; a refresh still in flight).
+  void delay_token(std::chrono::milliseconds delay);
   void answer_userinfo(nlohmann::json body);
   void answer_revoke(int status);
   std::vector<TokenRequest> token_requests() const;
@@ -47,6 +50,7 @@ class FakeProvider {
   mutable std::mutex mutex_;
   int token_status_ = 200;
   nlohmann::json token_body_ = nlohmann::json::object();
+  std::chrono::milliseconds token_delay_{0};
   nlohmann::json userinfo_ = nlohmann::json::object();
   std::vector<TokenRequest> token_requests_;
   int revoke_status_ = 200;

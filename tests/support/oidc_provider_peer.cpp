@@ -56,4 +56,10 @@ nlohmann::json OidcProviderPeer::stats() const {
   return nlohmann::json::parse(body_of(response), nullptr, false);
 }
 
+void OidcProviderPeer::set_access_token_ttl(int seconds) const {
+  http_exchange(port(), "POST /test/ttl?seconds=" + std::to_string(seconds) +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: "
+                            "close\r\n\r\n");
+}
+
 }  // namespace oauth_manager::testing

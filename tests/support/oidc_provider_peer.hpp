@@ -27,6 +27,8 @@ class OidcProviderPeer {
   std::uint16_t port() const;
   // {"authorization_code": n, "refresh_token": n, "revoked": n}
   nlohmann::json stats() const;
+  // Access tokens issued from now on live this long.
+  void set_access_token_ttl(int seconds) const;
 
  private:
   OidcProviderPeer() = default;

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sstream>
+
 #include <stdexcept>
+#include "core/text.hpp"
 
 namespace oauth_manager::testing {
 
@@ -143,6 +146,18 @@ std::optional<std::string> header_of(const std::string& response, const std::str
     position = line_end;
   }
   return std::nullopt;
+}
+
+std::map<std::string, std::string> query_params(const std::string& url) {
+  std::map<std::string, std::string> params;
+  std::stringstream stream(url.substr(url.find('?') + 1));
+  for (std::string pair; std::getline(stream, pair, '&');) {
+    const auto equals = pair.find('=');
+    const auto decoded =
+        core::percent_decode(equals == std::string::npos ? "" : pair.substr(equals + 1));
+    params[pair.substr(0, equals)] = decoded ? *decoded : "";
+  }
+  return params;
 }
 
 }  // namespace oauth_manager::testing

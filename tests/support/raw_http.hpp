@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -37,5 +38,7 @@ std::string http_exchange(std::uint16_t port, const std::string& request,
 int status_of(const std::string& response);
 std::string body_of(const std::string& response);
 std::optional<std::string> header_of(const std::string& response, const std::string& name);
+// The decoded parameters of a URL's query (or of a form body given as "?" + body).
+std::map<std::string, std::string> query_params(const std::string& url);
 
 }  // namespace oauth_manager::testing

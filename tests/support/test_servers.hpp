@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -48,3 +49,14 @@ class PostgresSchema {
 #define OAM_REQUIRE_POSTGRES(url_variable) \
   OAM_REQUIRE_SERVER(url_variable, postgres_url, "PostgreSQL")
 #define OAM_REQUIRE_REDIS(url_variable) OAM_REQUIRE_SERVER(url_variable, redis_url, "Redis")
+
+// In a test parameterised on the backend ("sqlite" or "postgres"): sets `url_variable` to
+// `sqlite_url`, or for "postgres" to a fresh schema kept alive in `schema` (a
+// std::unique_ptr<PostgresSchema>), skipping or failing as OAM_REQUIRE_POSTGRES does.
+#define OAM_BACKEND_URL(url_variable, backend, sqlite_url, schema)                                \
+  std::string url_variable = (sqlite_url);                                                        \
+  if ((backend) == "postgres") {                                                                  \
+    OAM_REQUIRE_POSTGRES(oam_postgres_server_);                                                   \
+    (schema) = std::make_unique<::oauth_manager::testing::PostgresSchema>(*oam_postgres_server_); \
+    url_variable = (schema)->url();                                                               \
+  }

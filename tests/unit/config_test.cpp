@@ -167,6 +167,39 @@ TEST(Config, BadListenAndPublicUrlAreReported) {
   EXPECT_TRUE(has_problem(load, "server.public_url", "https://")) << describe(load);
 }
 
+TEST(Config, ARedirectUriDerivedFromAnEphemeralPortSaysToSetThePublicUrl) {
+  const auto load = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:0"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", "id"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "s"}}));
+  ASSERT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "providers.google.redirect_uri", "set server.public_url"))
+      << describe(load);
+}
+
+TEST(Config, TokenLeaseAndAuditBatchingSettingsAreRead) {
+  const auto defaults = load_config(std::nullopt, with_required());
+  ASSERT_TRUE(defaults.config) << describe(defaults);
+  EXPECT_EQ(defaults.config->tokens.refresh_lease_seconds, 30);
+  EXPECT_EQ(defaults.config->audit.flush_interval_ms, 200);
+  EXPECT_TRUE(defaults.config->audit.coalesce_reads);
+
+  const auto set =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_TOKENS_REFRESH_LEASE_SECONDS", "45"},
+                                               {"OAUTH_MANAGER_AUDIT_FLUSH_INTERVAL_MS", "50"},
+                                               {"OAUTH_MANAGER_AUDIT_COALESCE_READS", "false"}}));
+  ASSERT_TRUE(set.config) << describe(set);
+  EXPECT_EQ(set.config->tokens.refresh_lease_seconds, 45);
+  EXPECT_EQ(set.config->audit.flush_interval_ms, 50);
+  EXPECT_FALSE(set.config->audit.coalesce_reads);
+
+  // A lease shorter than the provider timeout could lapse in the middle of a refresh.
+  const auto short_lease = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_TOKENS_REFRESH_LEASE_SECONDS", "5"}}));
+  EXPECT_TRUE(has_problem(short_lease, "tokens.refresh_lease_seconds", "15"))
+      << describe(short_lease);
+}
+
 TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
   TempDir dir;
   write_file(dir / "data.keys", "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" +

@@ -6,6 +6,7 @@
 //
 // Environment: CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-separated),
 // ACCESS_TOKEN_TTL (seconds, default 3600). Prints one JSON line {"issuer": "..."} when ready.
+// POST /test/ttl?seconds=N sets the lifetime of access tokens issued from then on.
 // GET /test/stats answers how many grants of each type succeeded (authorization_code,
 // refresh_token) and how many revocation requests succeeded.
 import http from 'node:http';
@@ -13,6 +14,8 @@ import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
 const stats = { authorization_code: 0, refresh_token: 0, revoked: 0 };
+// Access token lifetime in seconds; POST /test/ttl?seconds=N changes it for tokens issued next.
+let accessTokenTtl = Number(process.env.ACCESS_TOKEN_TTL || 3600);
 
 function account(id) {
   return {
@@ -50,7 +53,7 @@ async function main() {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
     },
-    ttl: { AccessToken: Number(process.env.ACCESS_TOKEN_TTL || 3600) },
+    ttl: { AccessToken: () => accessTokenTtl },
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     findAccount: async (ctx, id) => account(id),
@@ -72,6 +75,11 @@ async function main() {
   provider.use(async (ctx, next) => {
     if (ctx.path === '/test/stats') {
       ctx.body = stats;
+      return;
+    }
+    if (ctx.path === '/test/ttl' && ctx.method === 'POST') {
+      accessTokenTtl = Number(ctx.query.seconds);
+      ctx.body = { access_token_ttl: accessTokenTtl };
       return;
     }
     const match = ctx.path.match(/^\/interaction\/([^/]+)$/);

@@ -1,0 +1,150 @@
+// The service killed (SIGKILL) while a refresh is in flight at a slow provider, then started
+// again on the same database: the integration still works. The provider is the small fake in
+// Google's role: Google does not rotate refresh tokens (PROVIDERS.md), so the one we hold stays
+// valid whatever happened to the refresh that never came back.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "net/url.hpp"
+#include "support/api_harness.hpp"
+#include "support/fake_provider.hpp"
+#include "support/raw_http.hpp"
+#include "support/running_service.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_servers.hpp"
+
+namespace oauth_manager {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kBinary = OAUTH_MANAGER_BINARY;
+constexpr const char* kClientId = "crash-client";
+
+class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    OAM_BACKEND_URL(url, GetParam(), "sqlite://var/crash.db", schema_);
+    env_ = {{"OAUTH_MANAGER_DATABASE_URL", url},
+            {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://127.0.0.1:9"},  // callbacks come by hand
+            {"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
+            {"OAUTH_MANAGER_TOKENS_BACKGROUND_REFRESH", "false"},
+            // The shortest lease allowed: a lease left by the killed process lapses soon.
+            {"OAUTH_MANAGER_TOKENS_REFRESH_LEASE_SECONDS", "15"},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", kClientId},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "crash-secret"},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_ALLOW_INSECURE_LOOPBACK", "true"},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_AUTHORIZATION_ENDPOINT", fake_.url("/authorize")},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_TOKEN_ENDPOINT", fake_.url("/token")},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_REVOCATION_ENDPOINT", fake_.url("/revoke")},
+            {"OAUTH_MANAGER_PROVIDERS_GOOGLE_JWKS_URI", fake_.url("/jwks")}};
+  }
+
+  std::unique_ptr<testing::RunningService> start() {
+    auto service = std::make_unique<testing::RunningService>(kBinary, dir_, env_);
+    EXPECT_NE(service->port(), 0) << service->process().stderr_text();
+    return service;
+  }
+
+  // Alice connects her Google account through authorize and the callback.
+  std::string connect(const testing::RunningService& service) {
+    const auto started = service.post("/v1/integrations/google/authorize",
+                                      testing::service_caller_token("alice", "user"), "{}");
+    EXPECT_EQ(testing::status_of(started), 201) << started;
+    const auto url = nlohmann::json::parse(testing::body_of(started))["authorization_url"];
+    const auto params = testing::query_params(url.get<std::string>());
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    fake_.answer_token(200, {{"access_token", "ya29.first"},
+                             {"token_type", "Bearer"},
+                             {"expires_in", 3600},
+                             {"refresh_token", "1//kept"},
+                             {"id_token", fake_.key().sign({{"iss", "https://accounts.google.com"},
+                                                            {"sub", "g-1"},
+                                                            {"aud", kClientId},
+                                                            {"iat", now},
+                                                            {"exp", now + 600},
+                                                            {"nonce", params.at("nonce")}})}});
+    const auto done = service.get(
+        "/v1/oauth/callback/google?code=c&state=" + net::percent_encode(params.at("state")), "");
+    EXPECT_EQ(testing::status_of(done), 200) << done;
+    return nlohmann::json::parse(testing::body_of(done))["integration"]["id"].get<std::string>();
+  }
+
+  std::string token(const testing::RunningService& service, const std::string& integration_id,
+                    int min_ttl_seconds) {
+    return service.post(
+        "/v1/tokens", testing::service_caller_token("agent", "service"),
+        nlohmann::json{{"integration_id", integration_id}, {"min_ttl_seconds", min_ttl_seconds}}
+            .dump(),
+        60s);
+  }
+
+  std::vector<std::string> refresh_tokens_sent() const {
+    std::vector<std::string> sent;
+    for (const auto& request : fake_.token_requests()) {
+      const auto form = testing::query_params("?" + request.body);
+      if (form.count("grant_type") != 0 && form.at("grant_type") == "refresh_token") {
+        sent.push_back(form.at("refresh_token"));
+      }
+    }
+    return sent;
+  }
+
+  testing::FakeProvider fake_;
+  testing::TempDir dir_;
+  std::unique_ptr<testing::PostgresSchema> schema_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_P(CrashRecoveryTest, AServiceKilledMidRefreshComesBackWithAWorkingIntegration) {
+  auto first = start();
+  ASSERT_NE(first->port(), 0);
+  const auto integration_id = connect(*first);
+
+  // The refresh reaches the provider, whose answer takes 4 s; the service dies meanwhile.
+  fake_.delay_token(4s);
+  fake_.answer_token(
+      200,
+      {{"access_token", "ya29.lost-in-the-crash"}, {"token_type", "Bearer"}, {"expires_in", 3600}});
+  std::thread caller([&] { token(*first, integration_id, 7200); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (refresh_tokens_sent().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(refresh_tokens_sent().size(), 1U) << "the refresh is in flight";
+  first->process().send_signal(SIGKILL);
+  caller.join();
+  ASSERT_TRUE(first->process().wait_for_exit(5s));
+  first.reset();
+
+  auto second = start();
+  ASSERT_NE(second->port(), 0);
+  // The stored token set is intact: the old access token is still good for an hour.
+  const auto still_valid = token(*second, integration_id, 60);
+  ASSERT_EQ(testing::status_of(still_valid), 200) << still_valid;
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(still_valid))["access_token"], "ya29.first");
+
+  // A refresh now waits out the dead process's lease, then uses the refresh token we kept.
+  fake_.delay_token(0ms);
+  fake_.answer_token(
+      200, {{"access_token", "ya29.second"}, {"token_type", "Bearer"}, {"expires_in", 3600}});
+  const auto refreshed = token(*second, integration_id, 7200);
+  ASSERT_EQ(testing::status_of(refreshed), 200) << refreshed;
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(refreshed))["access_token"], "ya29.second");
+  EXPECT_EQ(refresh_tokens_sent(), (std::vector<std::string>{"1//kept", "1//kept"}));
+
+  const auto integration = second->get("/v1/integrations/" + integration_id,
+                                       testing::service_caller_token("alice", "user"));
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(integration))["status"], "active");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CrashRecoveryTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace oauth_manager
