@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 
 #include "core/scopes.hpp"
 #include "store/audit_chain.hpp"
@@ -123,6 +125,56 @@ core::AuditEvent audit_from_row(const SqlRow& row) {
   event.prev_hash = row.text(11);
   event.hash = row.text(12);
   return event;
+}
+
+// Rows per INSERT: one round trip per hundred audit events instead of one per event, far below
+// either database's limit on bound parameters.
+constexpr std::size_t kAuditRowsPerInsert = 100;
+
+// Inserts events[first, first + count) (already chained) with one statement; the stored rows in
+// the order given.
+Result<std::vector<core::AuditEvent>> insert_audit_rows(SqlConnection& connection,
+                                                        const std::vector<core::AuditEvent>& events,
+                                                        std::size_t first, std::size_t count) {
+  constexpr std::size_t kColumns = 12;
+  std::string sql =
+      "INSERT INTO audit_events (id, occurred_at, actor, event, user_id, integration_id, outcome, "
+      "request_id, ip, details, prev_hash, hash) VALUES ";
+  std::vector<SqlParam> params;
+  params.reserve(count * kColumns);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& event = events[first + i];
+    const auto n = i * kColumns;
+    sql += fmt::format("{}(${}, oam_ts(${}), ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                       i == 0 ? "" : ", ", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8,
+                       n + 9, n + 10, n + 11, n + 12);
+    for (SqlParam param :
+         {SqlParam{event.id}, SqlParam{core::to_unix_ms(event.occurred_at)}, SqlParam{event.actor},
+          SqlParam{event.event}, text_or_null(event.user_id), text_or_null(event.integration_id),
+          SqlParam{event.outcome}, text_or_null(event.request_id), text_or_null(event.ip),
+          SqlParam{event.details}, SqlParam{event.prev_hash}, SqlParam{event.hash}}) {
+      params.push_back(std::move(param));
+    }
+  }
+  sql += fmt::format(" RETURNING {}", kAuditColumns);
+  auto result = connection.run(sql, params);
+  if (!result) return result.error();
+  // RETURNING's row order is not promised for a multi-row INSERT: put them back by id.
+  std::map<std::string, core::AuditEvent> by_id;
+  for (const auto& row : result->rows) {
+    auto event = audit_from_row(row);
+    by_id.emplace(event.id, std::move(event));
+  }
+  std::vector<core::AuditEvent> stored;
+  stored.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto found = by_id.find(events[first + i].id);
+    if (found == by_id.end()) {
+      return core::make_error(Code::internal, "an inserted audit event was not returned");
+    }
+    stored.push_back(std::move(found->second));
+  }
+  return stored;
 }
 
 constexpr std::string_view kStateColumns =
@@ -437,35 +489,28 @@ Result<core::AuditEvent> SqlStore::append_audit(const core::AuditEvent& event) {
 
 Result<std::vector<core::AuditEvent>> SqlStore::append_audit_batch(
     const std::vector<core::AuditEvent>& events) {
-  const auto insert = fmt::format(
-      "INSERT INTO audit_events (id, occurred_at, actor, event, user_id, integration_id, outcome, "
-      "request_id, ip, details, prev_hash, hash) "
-      "VALUES ($1, oam_ts($2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {}",
-      kAuditColumns);
   using Appended = std::vector<core::AuditEvent>;
   return with_connection([&](SqlConnection& connection) -> Result<Appended> {
     return in_write_transaction(connection, [&]() -> Result<Appended> {
       if (auto locked = connection.lock_audit_chain(); !locked) return locked.error();
       auto last = connection.run("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", {});
       if (!last) return last.error();
+      Appended chained = events;
       std::string prev_hash =
           last->rows.empty() ? std::string(kGenesisHash) : last->rows[0].text(0);
+      for (auto& event : chained) {
+        event.prev_hash = prev_hash;
+        event.hash = chain_hash(event.prev_hash, event);
+        prev_hash = event.hash;
+      }
       Appended appended;
-      appended.reserve(events.size());
-      for (const auto& event : events) {
-        core::AuditEvent chained = event;
-        chained.prev_hash = prev_hash;
-        chained.hash = chain_hash(chained.prev_hash, chained);
-        auto row = single_row(
-            connection.run(insert, {chained.id, core::to_unix_ms(chained.occurred_at),
-                                    chained.actor, chained.event, text_or_null(chained.user_id),
-                                    text_or_null(chained.integration_id), chained.outcome,
-                                    text_or_null(chained.request_id), text_or_null(chained.ip),
-                                    chained.details, chained.prev_hash, chained.hash}),
-            "audit event");
-        if (!row) return row.error();
-        prev_hash = chained.hash;
-        appended.push_back(audit_from_row(*row));
+      appended.reserve(chained.size());
+      for (std::size_t first = 0; first < chained.size(); first += kAuditRowsPerInsert) {
+        const auto count = std::min(kAuditRowsPerInsert, chained.size() - first);
+        auto inserted = insert_audit_rows(connection, chained, first, count);
+        if (!inserted) return inserted.error();
+        appended.insert(appended.end(), std::make_move_iterator(inserted->begin()),
+                        std::make_move_iterator(inserted->end()));
       }
       return appended;
     });

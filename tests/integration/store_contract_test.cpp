@@ -436,13 +436,26 @@ TYPED_TEST(StoreContract, AnAuditBatchJoinsTheChainInOrderAllOrNothing) {
     EXPECT_EQ((*appended)[i].prev_hash, (*appended)[i - 1].hash);
     EXPECT_EQ((*appended)[i].occurred_at, batch[i].occurred_at);
   }
+  // A batch larger than one INSERT statement takes (100 rows) keeps its order across them.
+  std::vector<core::AuditEvent> large;
+  for (int i = 0; i < 250; ++i) large.push_back(this->audit("token.read", "bob", 3000 + i));
+  auto appended_large = this->store_->append_audit_batch(large);
+  ASSERT_TRUE(appended_large) << appended_large.error().message;
+  ASSERT_EQ(appended_large->size(), 250U);
+  EXPECT_EQ(appended_large->front().prev_hash, appended->back().hash);
+  for (std::size_t i = 0; i < large.size(); ++i) {
+    EXPECT_EQ((*appended_large)[i].id, large[i].id);
+    if (i > 0) {
+      EXPECT_GT((*appended_large)[i].seq, (*appended_large)[i - 1].seq);
+    }
+  }
   // An id already taken fails the whole batch: nothing of it is written.
   std::vector<core::AuditEvent> clashing = {this->audit("token.read", "bob", 3000), batch[0]};
   EXPECT_FALSE(this->store_->append_audit_batch(clashing));
   auto verification = store::verify_audit_chain(*this->store_);
   ASSERT_TRUE(verification);
   EXPECT_TRUE(verification->intact) << verification->problem;
-  EXPECT_EQ(verification->events_checked, 5);
+  EXPECT_EQ(verification->events_checked, 255);
 }
 
 TYPED_TEST(StoreContract, ConcurrentAuditAppendsKeepOneChain) {
