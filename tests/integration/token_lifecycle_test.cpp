@@ -16,6 +16,7 @@
 #include "support/fake_provider.hpp"
 #include "support/manual_clock.hpp"
 #include "support/raw_http.hpp"
+#include "support/test_servers.hpp"
 
 namespace oauth_manager {
 namespace {
@@ -64,7 +65,8 @@ class WebhookReceiver {
   std::unique_ptr<testing::InProcessServer> server_;
 };
 
-class TokenLifecycleTest : public ::testing::Test {
+// Every case on a SQLite file and on PostgreSQL.
+class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
@@ -85,6 +87,8 @@ class TokenLifecycleTest : public ::testing::Test {
       env[key("REVOCATION_ENDPOINT")] = fake_.url("/revoke");
       if (provider == "GOOGLE") env[key("JWKS_URI")] = fake_.url("/jwks");
     }
+    OAM_BACKEND_URL(url, GetParam(), "sqlite://" + (dir_ / "api.db").string(), schema_);
+    env["OAUTH_MANAGER_DATABASE_URL"] = url;
     api_ = std::make_unique<ApiHarness>(dir_, env, clock_);
   }
 
@@ -134,12 +138,13 @@ class TokenLifecycleTest : public ::testing::Test {
 
   WebhookReceiver webhooks_;
   testing::TempDir dir_;
+  std::unique_ptr<testing::PostgresSchema> schema_;
   testing::ManualClock clock_;
   FakeProvider fake_;
   std::unique_ptr<ApiHarness> api_;
 };
 
-TEST_F(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLocally) {
+TEST_P(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLocally) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   const auto reply = api_->get("/v1/integrations/" + id, api_->token("alice", {"user"}));
   ASSERT_EQ(reply.status, 200);
@@ -178,7 +183,7 @@ TEST_F(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLoca
   EXPECT_EQ(revoked->details.find("ya29.access-1"), std::string::npos);
 }
 
-TEST_F(TokenLifecycleTest, AProviderThatFailsToRevokeDoesNotBlockTheDisconnect) {
+TEST_P(TokenLifecycleTest, AProviderThatFailsToRevokeDoesNotBlockTheDisconnect) {
   const auto id = connect("notion", {{"access_token", "secret_a"}, {"bot_id", "bot-1"}});
   fake_.answer_revoke(503);
   std::string request = "DELETE /v1/integrations/" + id +
@@ -196,7 +201,7 @@ TEST_F(TokenLifecycleTest, AProviderThatFailsToRevokeDoesNotBlockTheDisconnect) 
   }));
 }
 
-TEST_F(TokenLifecycleTest, ADeadGrantMeansNeedsReauthOnceAndNoMoreProviderCalls) {
+TEST_P(TokenLifecycleTest, ADeadGrantMeansNeedsReauthOnceAndNoMoreProviderCalls) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   clock_.advance(3600s);
   fake_.answer_token(400, {{"error", "invalid_grant"},
@@ -215,7 +220,7 @@ TEST_F(TokenLifecycleTest, ADeadGrantMeansNeedsReauthOnceAndNoMoreProviderCalls)
       1);
 }
 
-TEST_F(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
+TEST_P(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   fake_.answer_token(500, {{"error", "server_error"}});
   // Expiring within min_ttl but still valid: the old token is better than an error.
@@ -242,7 +247,7 @@ TEST_F(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
   EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
 }
 
-TEST_F(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeepsTheRefreshToken) {
+TEST_P(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeepsTheRefreshToken) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   clock_.advance(3600s);
   fake_.answer_token(200, {{"access_token", "ya29.access-2"}, {"token_type", "Bearer"}});
@@ -258,7 +263,7 @@ TEST_F(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeep
   EXPECT_EQ(form.at("refresh_token"), "1//refresh-1");
 }
 
-TEST_F(TokenLifecycleTest, SeveralIntegrationsOfOneProviderMustBeNamed) {
+TEST_P(TokenLifecycleTest, SeveralIntegrationsOfOneProviderMustBeNamed) {
   connect("notion", {{"access_token", "a1"}, {"bot_id", "bot-1"}});
   connect("notion", {{"access_token", "a2"}, {"bot_id", "bot-2"}});
   const auto reply = api_->post("/v1/tokens", api_->token("agent", {"service"}),
@@ -281,7 +286,7 @@ bool eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::s
   return done();
 }
 
-TEST_F(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
+TEST_P(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   api_->service().start_background(api_->io());
   const auto& refresher = api_->service().refresher();
@@ -301,7 +306,7 @@ TEST_F(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
   api_->service().stop_background();
 }
 
-TEST_F(TokenLifecycleTest, WebhooksAreSignedRetriedAndCarryNoTokens) {
+TEST_P(TokenLifecycleTest, WebhooksAreSignedRetriedAndCarryNoTokens) {
   api_->service().start_background(api_->io());
   webhooks_.fail_next(1);  // the first delivery fails and is retried
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
@@ -335,6 +340,9 @@ TEST_F(TokenLifecycleTest, WebhooksAreSignedRetriedAndCarryNoTokens) {
   EXPECT_GE(api_->service().webhooks()->failed_attempts(), 1);
   api_->service().stop_background();
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, TokenLifecycleTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace oauth_manager
