@@ -247,6 +247,31 @@ TEST_P(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
   EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
 }
 
+TEST_P(TokenLifecycleTest, AttemptsAgainstAFailingProviderAreSpacedExponentiallyWithJitter) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  fake_.answer_token(503, {{"error", "temporarily_unavailable"}});
+  clock_.advance(3600s);  // expired: every caller wants a refresh
+  // Callers keep asking every 250 ms; note when each attempt reached the provider.
+  constexpr auto kTick = 250ms;
+  std::vector<core::Timestamp> attempts;
+  const auto start = clock_.now();
+  while (attempts.size() < 6) {
+    ASSERT_LT(clock_.now() - start, 10min) << "the provider stopped being retried";
+    const auto before = refresh_calls();
+    EXPECT_EQ(token_for(id).status, 503);
+    if (refresh_calls() > before) attempts.push_back(clock_.now());
+    clock_.advance(kTick);
+  }
+  ASSERT_EQ(attempts.size(), 6U);
+  // After failure k the pause is between half and all of 2^k seconds (plus one tick of polling).
+  for (std::size_t k = 1; k < attempts.size(); ++k) {
+    const auto gap = attempts[k] - attempts[k - 1];
+    const auto step = std::chrono::milliseconds(1000LL << (k - 1));
+    EXPECT_GE(gap, step / 2) << "attempt " << k;
+    EXPECT_LE(gap, step + kTick) << "attempt " << k;
+  }
+}
+
 TEST_P(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeepsTheRefreshToken) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   clock_.advance(3600s);
