@@ -24,6 +24,14 @@ std::string joined(const std::vector<std::string>& items) {
   return fmt::format("{}", fmt::join(items, ", "));
 }
 
+// Between half and all of `step`. Not a coroutine on purpose: g++ 12 may keep a thread_local's
+// address across a co_await and so use another thread's generator after resuming elsewhere.
+std::chrono::milliseconds jittered(std::chrono::milliseconds step) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> jitter(step.count() / 2, step.count());
+  return std::chrono::milliseconds(jitter(generator));
+}
+
 }  // namespace
 
 TokenService::TokenService(store::Store& store, core::BlockingPool& blocking,
@@ -135,7 +143,7 @@ boost::asio::awaitable<core::Status> TokenService::refresh_if_expiring(
   auto integration = co_await blocking_.run([this, &id] { return store_.get_integration(id); });
   if (!integration) co_return integration.error();
   if (integration->status != core::IntegrationStatus::active) co_return core::Status{};
-  if (backing_off(id)) co_return core::Status{};  // its backoff decides when to try again
+  if (co_await backing_off(id)) co_return core::Status{};  // its backoff says when to try again
   auto tokens = co_await valid_tokens(*integration, window, false);
   if (!tokens) co_return tokens.error();
   co_return core::Status{};
@@ -226,6 +234,9 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::valid_tokens(
   if (!force && fresh_enough(current->first, current->second, min_ttl)) {
     co_return std::move(current->second);
   }
+  if (auto waiting = co_await backing_off(integration.id)) {
+    co_return instead_of_refresh(current->first, std::move(current->second), *waiting, force);
+  }
   const auto seen_version = current->first.version;
   SingleFlight<core::Result<TokenSet>>::Work work = [this, &integration, min_ttl, force,
                                                      seen_version]() {
@@ -234,36 +245,56 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::valid_tokens(
   co_return co_await flights_.run(integration.id, std::move(work));
 }
 
-std::optional<core::Error> TokenService::backing_off(const std::string& integration_id) {
-  std::lock_guard lock(backoff_mutex_);
-  const auto found = backoff_.find(integration_id);
-  if (found == backoff_.end() || clock_.now() >= found->second.retry_at) return std::nullopt;
+boost::asio::awaitable<std::optional<core::Error>> TokenService::backing_off(
+    const std::string& integration_id) {
+  auto backoff = co_await blocking_.run(
+      [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
+  if (!backoff) {
+    // Unknown: go on. If the database is really down, the lease or the commit fails next.
+    log::warn("token.backoff_read_failed",
+              {{"integration_id", integration_id}, {"error", backoff.error().message}});
+    co_return std::nullopt;
+  }
+  const auto now = clock_.now();
+  if (!*backoff || now >= (*backoff)->retry_at) co_return std::nullopt;
   auto error = core::make_error(core::Code::provider_error,
                                 "the provider failed recently; retrying after a pause");
-  error.retry_after =
-      std::chrono::ceil<std::chrono::seconds>(found->second.retry_at - clock_.now());
-  return error;
+  error.retry_after = std::chrono::ceil<std::chrono::seconds>((*backoff)->retry_at - now);
+  co_return error;
 }
 
-// Exponential backoff with full jitter between half and all of the step.
-std::chrono::milliseconds TokenService::note_failure(const std::string& integration_id) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::lock_guard lock(backoff_mutex_);
-  auto& backoff = backoff_[integration_id];
+// Exponential backoff with jitter between half and all of the step, kept in the database so
+// every replica waits it out. Called holding the refresh lease: the only writer.
+boost::asio::awaitable<std::chrono::milliseconds> TokenService::note_failure(
+    const std::string& integration_id) {
+  auto previous = co_await blocking_.run(
+      [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
+  const int failures = previous && *previous ? (*previous)->failures : 0;
   const std::chrono::milliseconds step = std::min<std::chrono::milliseconds>(
-      settings_.backoff_max,
-      settings_.backoff_base * (std::int64_t{1} << std::min(backoff.failures, 20)));
-  ++backoff.failures;
-  std::uniform_int_distribution<std::int64_t> jitter(step.count() / 2, step.count());
-  const auto delay = std::chrono::milliseconds(jitter(generator));
-  backoff.retry_at = clock_.now() + delay;
-  return delay;
+      settings_.backoff_max, settings_.backoff_base * (std::int64_t{1} << std::min(failures, 20)));
+  const auto delay = jittered(step);
+  const core::RefreshBackoff next{failures + 1, clock_.now() + delay};
+  auto stored = co_await blocking_.run(
+      [this, &integration_id, &next] { return store_.put_refresh_backoff(integration_id, next); });
+  if (!stored) {
+    log::error("token.backoff_write_failed",
+               {{"integration_id", integration_id}, {"error", stored.error().message}});
+  }
+  co_return delay;
+}
+
+// While the provider is backed off, a token that has not expired yet beats an error; a forced
+// refresh gets the error.
+core::Result<TokenSet> TokenService::instead_of_refresh(const core::TokenRecord& record,
+                                                        TokenSet current, core::Error error,
+                                                        bool force) const {
+  if (!force && effective_expiry(record) > clock_.now()) return current;
+  return error;
 }
 
 boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh(
     const core::Integration& integration, std::chrono::seconds min_ttl, bool force,
     std::int64_t seen_version) {
-  if (auto waiting = backing_off(integration.id)) co_return *waiting;
   const auto owner = crypto::new_random_token(random_);
   const auto& id = integration.id;
   boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
@@ -292,6 +323,12 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh(
       co_return std::move(current->second);
     }
     if (*taken) {
+      // Another replica may just have failed at the provider: its backoff holds here too.
+      if (auto waiting = co_await backing_off(id)) {
+        co_await blocking_.run(
+            [this, &id, &owner] { return store_.release_refresh_lease(id, owner); });
+        co_return instead_of_refresh(current->first, std::move(current->second), *waiting, force);
+      }
       auto refreshed =
           co_await refresh_holding_lease(integration, current->first, std::move(current->second));
       co_await blocking_.run(
@@ -322,7 +359,7 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh_holding_lea
     co_return needs_reauth(response.error().message);
   }
   if (!response) {
-    const auto delay = note_failure(integration.id);
+    const auto delay = co_await note_failure(integration.id);
     announce("integration.refresh_failed", integration);
     log::warn("token.refresh_failed", {{"integration_id", integration.id},
                                        {"error", response.error().message},
@@ -332,9 +369,11 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh_holding_lea
     error.retry_after = std::chrono::ceil<std::chrono::seconds>(delay);
     co_return error;
   }
-  {
-    std::lock_guard lock(backoff_mutex_);
-    backoff_.erase(integration.id);
+  const auto& succeeded = integration.id;
+  if (auto cleared = co_await blocking_.run(
+          [this, &succeeded] { return store_.clear_refresh_backoff(succeeded); });
+      !cleared) {
+    log::warn("token.backoff_clear_failed", {{"integration_id", succeeded}});
   }
   TokenSet next;
   next.access_token = response->access_token;

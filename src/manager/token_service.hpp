@@ -83,11 +83,6 @@ class TokenService {
                                                                       const std::string& id);
 
  private:
-  struct Backoff {
-    int failures = 0;
-    core::Timestamp retry_at{};
-  };
-
   boost::asio::awaitable<core::Result<core::Integration>> find(const core::Caller& caller,
                                                                const TokenQuery& query);
   boost::asio::awaitable<core::Result<TokenSet>> valid_tokens(const core::Integration& integration,
@@ -106,8 +101,10 @@ class TokenService {
   bool fresh_enough(const core::TokenRecord& record, const TokenSet& tokens,
                     std::chrono::seconds min_ttl) const;
   core::Timestamp effective_expiry(const core::TokenRecord& record) const;
-  std::optional<core::Error> backing_off(const std::string& integration_id);
-  std::chrono::milliseconds note_failure(const std::string& integration_id);
+  boost::asio::awaitable<std::optional<core::Error>> backing_off(const std::string& integration_id);
+  boost::asio::awaitable<std::chrono::milliseconds> note_failure(const std::string& integration_id);
+  core::Result<TokenSet> instead_of_refresh(const core::TokenRecord& record, TokenSet current,
+                                            core::Error error, bool force) const;
 
   store::Store& store_;
   core::BlockingPool& blocking_;
@@ -118,8 +115,6 @@ class TokenService {
   core::RandomSource& random_;
   TokenSettings settings_;
   SingleFlight<core::Result<TokenSet>> flights_;
-  std::mutex backoff_mutex_;
-  std::map<std::string, Backoff> backoff_;
   events::EventPublisher* publisher_ = nullptr;
 
   void announce(const std::string& type, const core::Integration& integration);

@@ -640,6 +640,45 @@ Status SqlStore::release_refresh_lease(std::string_view integration_id, std::str
   });
 }
 
+Result<std::optional<core::RefreshBackoff>> SqlStore::get_refresh_backoff(
+    std::string_view integration_id) {
+  using Found = std::optional<core::RefreshBackoff>;
+  return with_connection([&](SqlConnection& connection) -> Result<Found> {
+    auto result = connection.run(
+        "SELECT failures, oam_ms(retry_at) FROM refresh_backoff WHERE integration_id = $1",
+        {std::string(integration_id)});
+    if (!result) return result.error();
+    if (result->rows.empty()) return Found{};
+    const auto& row = result->rows[0];
+    return Found{
+        core::RefreshBackoff{static_cast<int>(row.integer(0)), core::from_unix_ms(row.integer(1))}};
+  });
+}
+
+Status SqlStore::put_refresh_backoff(std::string_view integration_id,
+                                     const core::RefreshBackoff& backoff) {
+  constexpr std::string_view kSql =
+      "INSERT INTO refresh_backoff (integration_id, failures, retry_at) VALUES ($1, $2, "
+      "oam_ts($3)) "
+      "ON CONFLICT (integration_id) DO UPDATE SET failures = excluded.failures, "
+      "retry_at = excluded.retry_at";
+  return with_connection([&](SqlConnection& connection) -> Status {
+    auto result = connection.run(kSql, {std::string(integration_id), std::int64_t{backoff.failures},
+                                        core::to_unix_ms(backoff.retry_at)});
+    if (!result) return result.error();
+    return Status{};
+  });
+}
+
+Status SqlStore::clear_refresh_backoff(std::string_view integration_id) {
+  return with_connection([&](SqlConnection& connection) -> Status {
+    auto result = connection.run("DELETE FROM refresh_backoff WHERE integration_id = $1",
+                                 {std::string(integration_id)});
+    if (!result) return result.error();
+    return Status{};
+  });
+}
+
 Result<bool> SqlStore::lookup_uses_index(IndexedLookup lookup) {
   return with_connection([&](SqlConnection& connection) -> Result<bool> {
     switch (lookup) {

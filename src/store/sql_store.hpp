@@ -58,6 +58,11 @@ class SqlStore final : public Store {
                                            core::Timestamp expires_at) override;
   core::Status release_refresh_lease(std::string_view integration_id,
                                      std::string_view owner) override;
+  core::Result<std::optional<core::RefreshBackoff>> get_refresh_backoff(
+      std::string_view integration_id) override;
+  core::Status put_refresh_backoff(std::string_view integration_id,
+                                   const core::RefreshBackoff& backoff) override;
+  core::Status clear_refresh_backoff(std::string_view integration_id) override;
   core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
 
  private:

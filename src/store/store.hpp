@@ -10,6 +10,7 @@
 #include "core/consent.hpp"
 #include "core/error.hpp"
 #include "core/integration.hpp"
+#include "core/refresh_backoff.hpp"
 #include "core/scope_info.hpp"
 #include "core/token_record.hpp"
 
@@ -109,6 +110,13 @@ class Store {
   // is left alone).
   virtual core::Status release_refresh_lease(std::string_view integration_id,
                                              std::string_view owner) = 0;
+
+  // The integration's shared refresh backoff; nullopt when its last refresh did not fail.
+  virtual core::Result<std::optional<core::RefreshBackoff>> get_refresh_backoff(
+      std::string_view integration_id) = 0;
+  virtual core::Status put_refresh_backoff(std::string_view integration_id,
+                                           const core::RefreshBackoff& backoff) = 0;
+  virtual core::Status clear_refresh_backoff(std::string_view integration_id) = 0;
 
   virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;
 };

@@ -629,6 +629,21 @@ TYPED_TEST(StoreContract, ARefreshIsNoted) {
   EXPECT_EQ(this->store_->mark_refreshed("nope", from_unix_ms(1)).error().code, Code::not_found);
 }
 
+TYPED_TEST(StoreContract, ARefreshBackoffIsStoredReplacedAndCleared) {
+  const auto id = this->stored_integration().id;
+  const auto t = [](std::int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); };
+  EXPECT_EQ(*this->store_->get_refresh_backoff(id), std::nullopt);
+  ASSERT_TRUE(this->store_->put_refresh_backoff(id, {1, t(1'000)}));
+  ASSERT_TRUE(this->store_->put_refresh_backoff(id, {2, t(3'000)}));
+  const auto found = *this->store_->get_refresh_backoff(id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->failures, 2);
+  EXPECT_EQ(found->retry_at, t(3'000));
+  ASSERT_TRUE(this->store_->clear_refresh_backoff(id));
+  EXPECT_EQ(*this->store_->get_refresh_backoff(id), std::nullopt);
+  ASSERT_TRUE(this->store_->clear_refresh_backoff(id)) << "clearing nothing is fine";
+}
+
 TYPED_TEST(StoreContract, ARefreshLeaseHasOneOwnerUntilReleasedOrExpired) {
   const auto id = this->stored_integration().id;
   const auto t = [](std::int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); };

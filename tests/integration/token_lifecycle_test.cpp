@@ -89,6 +89,7 @@ class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
     }
     OAM_BACKEND_URL(url, GetParam(), "sqlite://" + (dir_ / "api.db").string(), schema_);
     env["OAUTH_MANAGER_DATABASE_URL"] = url;
+    env_ = env;
     api_ = std::make_unique<ApiHarness>(dir_, env, clock_);
   }
 
@@ -139,6 +140,7 @@ class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
   WebhookReceiver webhooks_;
   testing::TempDir dir_;
   std::unique_ptr<testing::PostgresSchema> schema_;
+  config::Environment env_;  // the service's configuration, for a second replica
   testing::ManualClock clock_;
   FakeProvider fake_;
   std::unique_ptr<ApiHarness> api_;
@@ -229,6 +231,11 @@ TEST_P(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
   ASSERT_EQ(still_valid.status, 200) << still_valid.raw;
   EXPECT_EQ(still_valid.body["access_token"], "ya29.access-1");
   EXPECT_EQ(refresh_calls(), 1U);
+  // Inside the backoff and still valid: the old token again, without a provider call.
+  const auto again = token_for(id);
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["access_token"], "ya29.access-1");
+  EXPECT_EQ(refresh_calls(), 1U);
 
   // Expired: 503 with Retry-After, and no provider call until the backoff has passed.
   clock_.advance(60s);
@@ -270,6 +277,31 @@ TEST_P(TokenLifecycleTest, AttemptsAgainstAFailingProviderAreSpacedExponentially
     EXPECT_GE(gap, step / 2) << "attempt " << k;
     EXPECT_LE(gap, step + kTick) << "attempt " << k;
   }
+}
+
+TEST_P(TokenLifecycleTest, AnotherReplicaWaitsOutTheBackoffOfAFailedRefresh) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  fake_.answer_token(503, {{"error", "temporarily_unavailable"}});
+  clock_.advance(3600s);
+  EXPECT_EQ(token_for(id).status, 503);
+  ASSERT_EQ(refresh_calls(), 1U);
+
+  // A second service on the same database: the backoff is shared, not per process.
+  testing::TempDir other_dir;
+  ApiHarness other(other_dir, env_, clock_);
+  const auto request = nlohmann::json{{"integration_id", id}}.dump();
+  const auto waiting = other.post("/v1/tokens", other.token("agent", {"service"}), request);
+  EXPECT_EQ(waiting.status, 503) << waiting.raw;
+  EXPECT_TRUE(waiting.header("Retry-After"));
+  EXPECT_EQ(refresh_calls(), 1U) << "the other replica did not call the failing provider";
+
+  clock_.advance(2s);  // past the first step (0.5 to 1 s)
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-1"));
+  const auto recovered = other.post("/v1/tokens", other.token("agent", {"service"}), request);
+  ASSERT_EQ(recovered.status, 200) << recovered.raw;
+  EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
+  EXPECT_EQ(refresh_calls(), 2U);
+  EXPECT_EQ(*api_->store().get_refresh_backoff(id), std::nullopt) << "success clears it";
 }
 
 TEST_P(TokenLifecycleTest, ARefreshWithoutExpiresInGetsTheAssumedLifetimeAndKeepsTheRefreshToken) {
