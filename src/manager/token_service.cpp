@@ -263,16 +263,19 @@ boost::asio::awaitable<std::optional<core::Error>> TokenService::backing_off(
   co_return error;
 }
 
-// Exponential backoff with jitter between half and all of the step, kept in the database so
-// every replica waits it out. Called holding the refresh lease: the only writer.
+// Exponential backoff with jitter between half and all of the step (or longer when the provider
+// said Retry-After), kept in the database so every replica waits it out. Called holding the refresh
+// lease: the only writer.
 boost::asio::awaitable<std::chrono::milliseconds> TokenService::note_failure(
-    const std::string& integration_id) {
+    const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked) {
   auto previous = co_await blocking_.run(
       [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
   const int failures = previous && *previous ? (*previous)->failures : 0;
   const std::chrono::milliseconds step = std::min<std::chrono::milliseconds>(
       settings_.backoff_max, settings_.backoff_base * (std::int64_t{1} << std::min(failures, 20)));
-  const auto delay = jittered(step);
+  // A provider's Retry-After (429, 503) is a floor: we never call again sooner than it asked.
+  const auto delay = std::max<std::chrono::milliseconds>(
+      jittered(step), provider_asked.value_or(std::chrono::seconds(0)));
   const core::RefreshBackoff next{failures + 1, clock_.now() + delay};
   auto stored = co_await blocking_.run(
       [this, &integration_id, &next] { return store_.put_refresh_backoff(integration_id, next); });
@@ -359,7 +362,7 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh_holding_lea
     co_return needs_reauth(response.error().message);
   }
   if (!response) {
-    const auto delay = co_await note_failure(integration.id);
+    const auto delay = co_await note_failure(integration.id, response.error().retry_after);
     announce("integration.refresh_failed", integration);
     log::warn("token.refresh_failed", {{"integration_id", integration.id},
                                        {"error", response.error().message},

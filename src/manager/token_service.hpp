@@ -102,7 +102,8 @@ class TokenService {
                     std::chrono::seconds min_ttl) const;
   core::Timestamp effective_expiry(const core::TokenRecord& record) const;
   boost::asio::awaitable<std::optional<core::Error>> backing_off(const std::string& integration_id);
-  boost::asio::awaitable<std::chrono::milliseconds> note_failure(const std::string& integration_id);
+  boost::asio::awaitable<std::chrono::milliseconds> note_failure(
+      const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked);
   core::Result<TokenSet> instead_of_refresh(const core::TokenRecord& record, TokenSet current,
                                             core::Error error, bool force) const;
 

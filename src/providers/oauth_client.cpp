@@ -13,6 +13,17 @@ core::Error provider_error(std::string message) {
   return core::make_error(core::Code::provider_error, std::move(message));
 }
 
+// RFC 9110 §10.2.3: Retry-After in its delay-seconds form (the HTTP-date form is left to our
+// own backoff), at most an hour: a provider's wish, not a reason to stop for a day.
+std::optional<std::chrono::seconds> retry_after_of(const net::HttpResponse& response) {
+  const auto value = response.header("retry-after");
+  if (!value || value->empty() || value->size() > 9 ||
+      value->find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::min(std::chrono::seconds(std::stoll(*value)), std::chrono::seconds(3600));
+}
+
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
   std::string joined;
   for (const auto& item : items) {
@@ -156,9 +167,11 @@ boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::post_token_end
       co_await post_as_client(provider, provider.spec.token_endpoint, std::move(fields));
   if (!response) co_return response.error();
   auto body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (response->status >= 500 || body.is_discarded()) {
-    co_return provider_error(fmt::format("the token endpoint of {} answered HTTP {}",
-                                         provider.spec.id, response->status));
+  if (response->status == 429 || response->status >= 500 || body.is_discarded()) {
+    auto error = provider_error(fmt::format("the token endpoint of {} answered HTTP {}",
+                                            provider.spec.id, response->status));
+    error.retry_after = retry_after_of(*response);
+    co_return error;
   }
   co_return body;
 }

@@ -279,6 +279,24 @@ TEST_P(TokenLifecycleTest, AttemptsAgainstAFailingProviderAreSpacedExponentially
   }
 }
 
+TEST_P(TokenLifecycleTest, AProvidersRetryAfterIsHonoured) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  // Google's token endpoint under load: 429 with Retry-After in seconds (RFC 9110 §10.2.3).
+  fake_.answer_token(429, {{"error", "rate_limit_exceeded"}}, {{"Retry-After", "120"}});
+  clock_.advance(3600s);
+  const auto limited = token_for(id);
+  EXPECT_EQ(limited.status, 503) << limited.raw;
+  EXPECT_EQ(limited.header("Retry-After"), "120");
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-1"));
+  clock_.advance(119s);  // our own first step would be 1 s: the provider's wish wins
+  EXPECT_EQ(token_for(id).status, 503);
+  EXPECT_EQ(refresh_calls(), 1U);
+  clock_.advance(1s);
+  const auto recovered = token_for(id);
+  ASSERT_EQ(recovered.status, 200) << recovered.raw;
+  EXPECT_EQ(refresh_calls(), 2U);
+}
+
 TEST_P(TokenLifecycleTest, AnotherReplicaWaitsOutTheBackoffOfAFailedRefresh) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   fake_.answer_token(503, {{"error", "temporarily_unavailable"}});

@@ -35,6 +35,7 @@ FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
       token_requests_.push_back(recorded(request));
       delay = token_delay_;
       response = http::json_response(token_status_, token_body_.dump());
+      for (const auto& header : token_headers_) response.headers.push_back(header);
     }
     if (delay.count() > 0) {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
@@ -57,10 +58,12 @@ FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
 
 FakeProvider::~FakeProvider() { server_.reset(); }
 
-void FakeProvider::answer_token(int status, nlohmann::json body) {
+void FakeProvider::answer_token(int status, nlohmann::json body,
+                                std::vector<std::pair<std::string, std::string>> headers) {
   std::lock_guard lock(mutex_);
   token_status_ = status;
   token_body_ = std::move(body);
+  token_headers_ = std::move(headers);
 }
 
 void FakeProvider::delay_token(std::chrono::milliseconds delay) {

@@ -35,7 +35,8 @@ class FakeProvider {
   SigningKey& key() { return key_; }
 
   // The next answers of POST /token.
-  void answer_token(int status, nlohmann::json body);
+  void answer_token(int status, nlohmann::json body,
+                    std::vector<std::pair<std::string, std::string>> headers = {});
   // Token answers from now on come this late (a slow provider; a refresh still in flight).
   void delay_token(std::chrono::milliseconds delay);
   void answer_userinfo(nlohmann::json body);
@@ -51,6 +52,7 @@ class FakeProvider {
   int token_status_ = 200;
   nlohmann::json token_body_ = nlohmann::json::object();
   std::chrono::milliseconds token_delay_{0};
+  std::vector<std::pair<std::string, std::string>> token_headers_;
   nlohmann::json userinfo_ = nlohmann::json::object();
   std::vector<TokenRequest> token_requests_;
   int revoke_status_ = 200;
