@@ -234,13 +234,9 @@ boost::asio::awaitable<core::Result<TokenSet>> TokenService::valid_tokens(
   if (!force && fresh_enough(current->first, current->second, min_ttl)) {
     co_return std::move(current->second);
   }
-  if (auto waiting = co_await backing_off(integration.id)) {
-    co_return instead_of_refresh(current->first, std::move(current->second), *waiting, force);
-  }
-  const auto seen_version = current->first.version;
   SingleFlight<core::Result<TokenSet>>::Work work = [this, &integration, min_ttl, force,
-                                                     seen_version]() {
-    return refresh(integration, min_ttl, force, seen_version);
+                                                     seen = std::move(*current)]() {
+    return refresh(integration, min_ttl, force, seen);
   };
   co_return co_await flights_.run(integration.id, std::move(work));
 }
@@ -297,9 +293,14 @@ core::Result<TokenSet> TokenService::instead_of_refresh(const core::TokenRecord&
 
 boost::asio::awaitable<core::Result<TokenSet>> TokenService::refresh(
     const core::Integration& integration, std::chrono::seconds min_ttl, bool force,
-    std::int64_t seen_version) {
-  const auto owner = crypto::new_random_token(random_);
+    std::pair<core::TokenRecord, TokenSet> seen) {
   const auto& id = integration.id;
+  // Inside a backoff nobody calls the provider: one look, shared by every caller of the flight.
+  if (auto waiting = co_await backing_off(id)) {
+    co_return instead_of_refresh(seen.first, std::move(seen.second), *waiting, force);
+  }
+  const auto seen_version = seen.first.version;
+  const auto owner = crypto::new_random_token(random_);
   boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
   const auto give_up = clock_.now() + settings_.lease_duration * 2;
   while (true) {

@@ -88,9 +88,11 @@ class TokenService {
   boost::asio::awaitable<core::Result<TokenSet>> valid_tokens(const core::Integration& integration,
                                                               std::chrono::seconds min_ttl,
                                                               bool force);
-  boost::asio::awaitable<core::Result<TokenSet>> refresh(const core::Integration& integration,
-                                                         std::chrono::seconds min_ttl, bool force,
-                                                         std::int64_t seen_version);
+  // `seen`: the token set the caller found too old (its version tells whether a forced refresh
+  // happened elsewhere meanwhile). Taken by value: it lives in the coroutine frame.
+  boost::asio::awaitable<core::Result<TokenSet>> refresh(
+      const core::Integration& integration, std::chrono::seconds min_ttl, bool force,
+      std::pair<core::TokenRecord, TokenSet> seen);
   boost::asio::awaitable<core::Result<TokenSet>> refresh_holding_lease(
       const core::Integration& integration, const core::TokenRecord& record, TokenSet current);
   boost::asio::awaitable<core::Result<std::pair<core::TokenRecord, TokenSet>>> read_tokens(
