@@ -24,7 +24,7 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
 
 }  // namespace
 
-Authenticator::Authenticator(AuthSettings settings, std::shared_ptr<KeySource> keys,
+Authenticator::Authenticator(AuthSettings settings, std::shared_ptr<crypto::KeySource> keys,
                              SessionStore* sessions, core::BlockingPool& blocking,
                              const core::Clock& clock)
     : settings_(std::move(settings)),
@@ -38,11 +38,11 @@ boost::asio::awaitable<core::Result<core::Caller>> Authenticator::authenticate(
   if (!authorization) co_return rejected("an Authorization: Bearer <JWT> header is required");
   const auto token = bearer_token(*authorization);
   if (!token) co_return rejected("the Authorization header must be \"Bearer <JWT>\"");
-  auto decoded = decode_jwt(*token, settings_.max_token_bytes);
+  auto decoded = crypto::decode_jwt(*token, settings_.max_token_bytes);
   if (!decoded) co_return decoded.error();
   auto keys = co_await keys_->keys_for(decoded->key_id);
   if (!keys) co_return keys.error();
-  auto claims = verify_jwt(*decoded, *keys, settings_.claims, clock_.now());
+  auto claims = crypto::verify_jwt(*decoded, *keys, settings_.claims, clock_.now());
   if (!claims) co_return claims.error();
   auto caller = caller_from_claims(*claims, settings_.roles_claim, settings_.roles);
   if (auto session = co_await check_session(caller, *claims); !session) co_return session.error();

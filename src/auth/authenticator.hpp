@@ -4,16 +4,16 @@
 #include <optional>
 #include <string>
 
-#include "auth/jwt.hpp"
-#include "auth/key_source.hpp"
 #include "auth/roles.hpp"
 #include "auth/session_store.hpp"
 #include "core/blocking_pool.hpp"
+#include "crypto/jwt.hpp"
+#include "crypto/key_source.hpp"
 
 namespace oauth_manager::auth {
 
 struct AuthSettings {
-  ClaimRules claims;
+  crypto::ClaimRules claims;
   std::size_t max_token_bytes = 8192;
   std::string roles_claim = "roles";
   RoleMap roles = default_roles();
@@ -29,8 +29,8 @@ struct AuthSettings {
 // be checked right now.
 class Authenticator {
  public:
-  Authenticator(AuthSettings settings, std::shared_ptr<KeySource> keys, SessionStore* sessions,
-                core::BlockingPool& blocking, const core::Clock& clock);
+  Authenticator(AuthSettings settings, std::shared_ptr<crypto::KeySource> keys,
+                SessionStore* sessions, core::BlockingPool& blocking, const core::Clock& clock);
 
   boost::asio::awaitable<core::Result<core::Caller>> authenticate(
       std::optional<std::string_view> authorization);
@@ -40,7 +40,7 @@ class Authenticator {
                                                      const nlohmann::json& claims);
 
   AuthSettings settings_;
-  std::shared_ptr<KeySource> keys_;
+  std::shared_ptr<crypto::KeySource> keys_;
   SessionStore* sessions_;
   core::BlockingPool& blocking_;
   const core::Clock& clock_;

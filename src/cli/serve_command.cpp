@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "api/problem.hpp"
-#include "api/service.hpp"
+#include "app/service.hpp"
 #include "cli/commands.hpp"
 #include "http/server.hpp"
 #include "log/logger.hpp"
@@ -46,7 +46,7 @@ bool prepare_database(store::Store& store, bool migrate) {
 int serve_command(const config::Config& config) {
   log::configure(config.log.level, config.log.format);
   const core::SystemClock clock;
-  auto created = api::Service::create(config, clock);
+  auto created = app::Service::create(config, clock);
   if (!created) {
     log::error("database.open_failed", {{"error", created.error().message}});
     return kExitFailure;

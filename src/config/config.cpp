@@ -13,8 +13,8 @@
 #include <thread>
 #include <variant>
 
-#include "auth/verification_key.hpp"
 #include "config/suggest.hpp"
+#include "crypto/verification_key.hpp"
 #include "net/redis_client.hpp"
 #include "net/url.hpp"
 #include "providers/catalog.hpp"
@@ -665,7 +665,7 @@ void ConfigBuilder::build_auth_keys(AuthConfig& auth) {
         secret ? secret : read_private_file("auth.hs256_secret_file", *secret_file, kAuthKeyHint);
     if (!value) return;
     *value = trim_trailing_newlines(std::move(*value));
-    if (auto key = auth::VerificationKey::hmac(*value); !key) {
+    if (auto key = crypto::VerificationKey::hmac(*value); !key) {
       problem(secret ? "auth.hs256_secret" : "auth.hs256_secret_file", key.error().message);
       return;
     }
@@ -678,7 +678,7 @@ void ConfigBuilder::build_auth_keys(AuthConfig& auth) {
       problem("auth.public_key_file", fmt::format("cannot read \"{}\"", *public_key_file));
       return;
     }
-    if (auto key = auth::VerificationKey::from_pem(contents.str()); !key) {
+    if (auto key = crypto::VerificationKey::from_pem(contents.str()); !key) {
       problem("auth.public_key_file",
               fmt::format("\"{}\": {}", *public_key_file, key.error().message));
       return;
@@ -923,9 +923,9 @@ void ConfigBuilder::build_log(LogConfig& log) {
   }
   if (const auto* format = raw<std::string>("log", "format")) {
     if (*format == "json") {
-      log.format = LogFormat::json;
+      log.format = log::LogFormat::json;
     } else if (*format == "text") {
-      log.format = LogFormat::text;
+      log.format = log::LogFormat::text;
     } else {
       problem("log.format", "must be \"json\" or \"text\"");
     }

@@ -9,6 +9,7 @@
 
 #include "auth/roles.hpp"
 #include "crypto/key_material.hpp"
+#include "log/logger.hpp"
 #include "net/http_client.hpp"
 #include "providers/provider.hpp"
 
@@ -96,11 +97,9 @@ struct AuditConfig {
   bool coalesce_reads = true;   // one row per caller, integration and minute, with a count
 };
 
-enum class LogFormat { json, text };
-
 struct LogConfig {
   std::string level = "info";
-  LogFormat format = LogFormat::json;
+  log::LogFormat format = log::LogFormat::json;
 };
 
 // The whole configuration, validated once at start-up and immutable afterwards.

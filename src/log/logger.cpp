@@ -12,7 +12,7 @@ namespace oauth_manager::log {
 namespace {
 
 std::atomic<Level> g_threshold{Level::info};
-std::atomic<config::LogFormat> g_format{config::LogFormat::json};
+std::atomic<LogFormat> g_format{LogFormat::json};
 
 std::string_view level_name(Level level) {
   switch (level) {
@@ -74,7 +74,7 @@ std::string format_text(Level level, std::string_view event, const nlohmann::jso
 
 }  // namespace
 
-void configure(std::string_view level, config::LogFormat format) {
+void configure(std::string_view level, LogFormat format) {
   for (auto candidate : {Level::trace, Level::debug, Level::info, Level::warn, Level::error}) {
     if (level_name(candidate) == level) g_threshold = candidate;
   }
@@ -85,8 +85,8 @@ bool enabled(Level level) { return level >= g_threshold.load(); }
 
 void write(Level level, std::string_view event, const nlohmann::json& fields) {
   if (!enabled(level)) return;
-  const auto line = g_format == config::LogFormat::json ? format_json(level, event, fields)
-                                                        : format_text(level, event, fields);
+  const auto line = g_format == LogFormat::json ? format_json(level, event, fields)
+                                                : format_text(level, event, fields);
   sink().info(line);
 }
 

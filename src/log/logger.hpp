@@ -3,15 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "config/config.hpp"
-
 namespace oauth_manager::log {
 
 enum class Level { trace, debug, info, warn, error };
+enum class LogFormat { json, text };
 
 // Structured logging: every line is an event name plus fields. Callers pass only values that are
 // safe to log: never tokens, secrets, codes, verifiers or header values.
-void configure(std::string_view level, config::LogFormat format);
+void configure(std::string_view level, LogFormat format);
 bool enabled(Level level);
 void write(Level level, std::string_view event,
            const nlohmann::json& fields = nlohmann::json::object());

@@ -9,7 +9,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/pkce.hpp"
 #include "log/logger.hpp"
-#include "manager/record_queries.hpp"
+#include "manager/acting_user.hpp"
 #include "manager/return_urls.hpp"
 #include "providers/id_token.hpp"
 

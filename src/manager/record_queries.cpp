@@ -2,15 +2,6 @@
 
 namespace oauth_manager::manager {
 
-core::Result<std::string> resolve_user(const core::Caller& caller,
-                                       const std::optional<std::string>& requested) {
-  if (!requested) return caller.subject;
-  if (!caller.may_act_for(*requested)) {
-    return core::make_error(core::Code::not_found, "no such user");
-  }
-  return *requested;
-}
-
 core::Result<IntegrationView> RecordQueries::view_of(core::Integration integration) {
   IntegrationView view{std::move(integration), std::nullopt};
   auto tokens = store_.get_tokens(view.integration.id);

@@ -10,6 +10,7 @@
 #include "core/blocking_pool.hpp"
 #include "core/caller.hpp"
 #include "events/audit_writer.hpp"
+#include "manager/acting_user.hpp"
 #include "store/audit_chain.hpp"
 #include "store/store.hpp"
 
@@ -56,10 +57,5 @@ class RecordQueries {
   core::BlockingPool& blocking_;
   events::AuditWriter& audit_;
 };
-
-// The user a request is about: `requested` if the caller may act for it, else the caller itself.
-// not_found for another user's id without users:any.
-core::Result<std::string> resolve_user(const core::Caller& caller,
-                                       const std::optional<std::string>& requested);
 
 }  // namespace oauth_manager::manager

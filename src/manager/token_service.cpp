@@ -8,7 +8,7 @@
 
 #include "crypto/pkce.hpp"
 #include "log/logger.hpp"
-#include "manager/record_queries.hpp"
+#include "manager/acting_user.hpp"
 
 namespace oauth_manager::manager {
 namespace {

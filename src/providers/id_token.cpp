@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "auth/jwt.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/jwt.hpp"
 
 namespace oauth_manager::providers {
 namespace {
@@ -63,18 +63,19 @@ core::Status check_nonce(const nlohmann::json& claims, const std::optional<std::
 
 boost::asio::awaitable<core::Result<nlohmann::json>> validate_id_token(
     const Provider& provider, const std::string& id_token,
-    const std::optional<std::string>& expected_nonce, auth::KeySource& keys, core::Timestamp now) {
-  auto decoded = auth::decode_jwt(id_token, kMaxIdTokenBytes);
+    const std::optional<std::string>& expected_nonce, crypto::KeySource& keys,
+    core::Timestamp now) {
+  auto decoded = crypto::decode_jwt(id_token, kMaxIdTokenBytes);
   if (!decoded) co_return rejected(decoded.error().message);
   const auto& allowed = provider.spec.id_token_algorithms;
-  const auto algorithm = std::string(auth::algorithm_name(decoded->algorithm));
+  const auto algorithm = std::string(crypto::algorithm_name(decoded->algorithm));
   if (std::find(allowed.begin(), allowed.end(), algorithm) == allowed.end()) {
     co_return rejected(fmt::format("{} is not an algorithm this provider signs with", algorithm));
   }
   auto verification_keys = co_await keys.keys_for(decoded->key_id);
   if (!verification_keys) co_return rejected(verification_keys.error().message);
-  auth::ClaimRules rules{std::nullopt, provider.client_id, kLeeway};
-  auto claims = auth::verify_jwt(*decoded, *verification_keys, rules, now);
+  crypto::ClaimRules rules{std::nullopt, provider.client_id, kLeeway};
+  auto claims = crypto::verify_jwt(*decoded, *verification_keys, rules, now);
   if (!claims) co_return rejected(claims.error().message);
   if (!claims->contains("iat")) co_return rejected("no iat claim");
   if (auto issuer = check_issuer(provider.spec, *claims); !issuer) co_return issuer.error();

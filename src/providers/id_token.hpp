@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/key_source.hpp"
 #include "core/clock.hpp"
+#include "crypto/key_source.hpp"
 #include "providers/provider.hpp"
 
 namespace oauth_manager::providers {
@@ -21,6 +21,6 @@ namespace oauth_manager::providers {
 // sent. Failures are provider_error saying which check failed.
 boost::asio::awaitable<core::Result<nlohmann::json>> validate_id_token(
     const Provider& provider, const std::string& id_token,
-    const std::optional<std::string>& expected_nonce, auth::KeySource& keys, core::Timestamp now);
+    const std::optional<std::string>& expected_nonce, crypto::KeySource& keys, core::Timestamp now);
 
 }  // namespace oauth_manager::providers

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "log/logger.hpp"
+#include "net/jwks_key_source.hpp"
 
 namespace oauth_manager::providers {
 
@@ -10,7 +11,7 @@ struct ProviderRegistry::Entry {
   std::shared_ptr<const Provider> provider;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<OAuthClient> oauth;
-  std::unique_ptr<auth::JwksKeySource> jwks;
+  std::unique_ptr<net::JwksKeySource> jwks;
 };
 
 ProviderRegistry::ProviderRegistry(std::vector<Provider> providers, const core::Clock& clock,
@@ -34,7 +35,7 @@ ProviderRegistry::~ProviderRegistry() = default;
 void ProviderRegistry::install_keys(Entry& entry) {
   if (entry.provider->spec.jwks_uri && !entry.provider->needs_discovery) {
     entry.jwks =
-        std::make_unique<auth::JwksKeySource>(*entry.provider->spec.jwks_uri, *entry.http, clock_);
+        std::make_unique<net::JwksKeySource>(*entry.provider->spec.jwks_uri, *entry.http, clock_);
   }
 }
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "auth/key_source.hpp"
 #include "core/clock.hpp"
+#include "crypto/key_source.hpp"
 #include "net/http_client.hpp"
 #include "providers/oauth_client.hpp"
 #include "providers/provider.hpp"
@@ -22,7 +22,7 @@ namespace oauth_manager::providers {
 struct ProviderHandle {
   std::shared_ptr<const Provider> provider;
   OAuthClient* oauth = nullptr;
-  auth::KeySource* id_token_keys = nullptr;  // null for providers without OpenID Connect
+  crypto::KeySource* id_token_keys = nullptr;  // null for providers without OpenID Connect
 };
 
 // The enabled providers. A provider given by its issuer alone is discovered on first use (and

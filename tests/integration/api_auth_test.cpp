@@ -5,7 +5,7 @@
 #include <set>
 
 #include "api/openapi.hpp"
-#include "api/service.hpp"
+#include "app/service.hpp"
 #include "core/ids.hpp"
 #include "crypto/openssl_random.hpp"
 #include "support/api_harness.hpp"

@@ -4,8 +4,8 @@
 
 #include <mutex>
 
-#include "auth/jwt.hpp"
-#include "auth/key_source.hpp"
+#include "crypto/jwt.hpp"
+#include "net/jwks_key_source.hpp"
 #include "support/in_process_server.hpp"
 #include "support/manual_clock.hpp"
 #include "support/signing_keys.hpp"
@@ -30,7 +30,7 @@ class JwksKeySourceTest : public ::testing::Test {
     net::ClientOptions options;
     options.allow_insecure_loopback = true;
     client_ = std::make_unique<net::HttpClient>(options);
-    source_ = std::make_unique<auth::JwksKeySource>(server_->url("/jwks"), *client_, clock_);
+    source_ = std::make_unique<net::JwksKeySource>(server_->url("/jwks"), *client_, clock_);
   }
 
   void serve(const std::vector<SigningKey>& keys, std::string cache_control = "",
@@ -51,11 +51,11 @@ class JwksKeySourceTest : public ::testing::Test {
   // Whether a token signed by `key` finds its verification key.
   bool verifies(const SigningKey& key) {
     const auto token = key.sign({{"sub", "u"}, {"exp", clock_.unix_seconds() + 60}});
-    auto decoded = auth::decode_jwt(token);
+    auto decoded = crypto::decode_jwt(token);
     EXPECT_TRUE(decoded);
     auto keys = testing::run_on(server_->io(), source_->keys_for(decoded->key_id));
     if (!keys) return false;
-    return auth::verify_jwt(*decoded, *keys, {}, clock_.now()).ok();
+    return crypto::verify_jwt(*decoded, *keys, {}, clock_.now()).ok();
   }
 
   testing::ManualClock clock_;
@@ -67,7 +67,7 @@ class JwksKeySourceTest : public ::testing::Test {
   int requests_ = 0;
   std::unique_ptr<testing::InProcessServer> server_;
   std::unique_ptr<net::HttpClient> client_;
-  std::unique_ptr<auth::JwksKeySource> source_;
+  std::unique_ptr<net::JwksKeySource> source_;
 };
 
 TEST_F(JwksKeySourceTest, FetchesOnceAndServesFromCache) {

@@ -22,7 +22,7 @@ ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::
     throw std::runtime_error("bad test config: " + loaded.problems[0].key + ": " +
                              loaded.problems[0].message);
   }
-  auto service = api::Service::create(*loaded.config, clock_);
+  auto service = app::Service::create(*loaded.config, clock_);
   if (!service) throw std::runtime_error(service.error().message);
   service_ = std::move(*service);
   if (!service_->store().migrate()) throw std::runtime_error("migration failed");

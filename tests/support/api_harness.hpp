@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/service.hpp"
+#include "app/service.hpp"
 #include "config/config.hpp"
 #include "support/in_process_server.hpp"
 #include "support/temp_dir.hpp"
@@ -33,7 +33,7 @@ class ApiHarness {
              std::uint16_t port = 0);
   ~ApiHarness();
 
-  api::Service& service() { return *service_; }
+  app::Service& service() { return *service_; }
   store::Store& store() { return service_->store(); }
   const http::Router& router() const { return service_->router(); }
   std::uint16_t port() const { return server_->port(); }
@@ -51,7 +51,7 @@ class ApiHarness {
   Reply exchange(const std::string& request) const;
 
   const core::Clock& clock_;
-  std::unique_ptr<api::Service> service_;
+  std::unique_ptr<app::Service> service_;
   std::unique_ptr<InProcessServer> server_;
 };
 

@@ -104,7 +104,7 @@ format = "text"
   EXPECT_TRUE(config.database.migrate_on_start);
   EXPECT_EQ(config.redis.url, "redis://127.0.0.1:6379");
   EXPECT_EQ(config.log.level, "debug");
-  EXPECT_EQ(config.log.format, LogFormat::text);
+  EXPECT_EQ(config.log.format, log::LogFormat::text);
   EXPECT_EQ(config.auth.issuer, "https://app.example");
   EXPECT_EQ(config.auth.audience, "oauth-manager");
   EXPECT_EQ(config.auth.leeway_seconds, 5);

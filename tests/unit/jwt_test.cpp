@@ -1,4 +1,4 @@
-#include "auth/jwt.hpp"
+#include "crypto/jwt.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include "support/manual_clock.hpp"
 #include "support/signing_keys.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 namespace {
 
 using testing::ManualClock;
@@ -227,4 +227,4 @@ TEST(VerificationKey, JwksSkipsUnusableKeysButNeedsOne) {
 }
 
 }  // namespace
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

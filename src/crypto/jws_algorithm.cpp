@@ -1,12 +1,15 @@
-#include "auth/jws_algorithm.hpp"
+#include "crypto/jws_algorithm.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 
 std::string_view algorithm_name(JwsAlgorithm algorithm) {
   switch (algorithm) {
-    case JwsAlgorithm::hs256: return "HS256";
-    case JwsAlgorithm::rs256: return "RS256";
-    case JwsAlgorithm::es256: return "ES256";
+    case JwsAlgorithm::hs256:
+      return "HS256";
+    case JwsAlgorithm::rs256:
+      return "RS256";
+    case JwsAlgorithm::es256:
+      return "ES256";
   }
   return "";
 }
@@ -18,4 +21,4 @@ std::optional<JwsAlgorithm> parse_algorithm(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

@@ -26,7 +26,7 @@
 #include "providers/registry.hpp"
 #include "store/store.hpp"
 
-namespace oauth_manager::api {
+namespace oauth_manager::app {
 
 // Every part of the running service, wired from a validated Config: store, clients, caller
 // authentication, use cases and routes. `serve` puts an http::Server in front of router();
@@ -61,7 +61,7 @@ class Service {
  private:
   Service(const config::Config& config, const core::Clock& clock,
           std::unique_ptr<store::Store> store);
-  std::shared_ptr<auth::KeySource> make_key_source(const config::AuthConfig& auth);
+  std::shared_ptr<crypto::KeySource> make_key_source(const config::AuthConfig& auth);
   std::unique_ptr<auth::RateLimiter> make_rate_limiter(const config::RateLimitConfig& limits);
 
   const core::Clock& clock_;
@@ -78,7 +78,7 @@ class Service {
   std::unique_ptr<auth::RateLimiter> rate_limiter_;
   events::StoreAuditWriter audit_;
   events::BatchingAuditWriter batched_audit_;  // what the guard writes: token reads batched
-  std::unique_ptr<GuardServices> guard_;
+  std::unique_ptr<api::GuardServices> guard_;
   manager::RecordQueries records_;
   crypto::Keyring keyring_;
   providers::ProviderRegistry registry_;
@@ -91,4 +91,4 @@ class Service {
   http::Router router_;
 };
 
-}  // namespace oauth_manager::api
+}  // namespace oauth_manager::app

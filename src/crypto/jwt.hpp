@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/verification_key.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "crypto/verification_key.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 
 // A compact JWS split into its parts; nothing is trusted yet.
 struct DecodedJwt {
@@ -38,4 +38,4 @@ core::Result<nlohmann::json> verify_jwt(const DecodedJwt& jwt,
                                         const std::vector<VerificationKey>& keys,
                                         const ClaimRules& rules, core::Timestamp now);
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

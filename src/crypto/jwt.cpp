@@ -1,4 +1,4 @@
-#include "auth/jwt.hpp"
+#include "crypto/jwt.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "crypto/encoding.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 namespace {
 
 core::Error rejected(std::string reason) {
@@ -14,7 +14,7 @@ core::Error rejected(std::string reason) {
 }
 
 std::optional<nlohmann::json> decode_json_part(std::string_view part) {
-  const auto bytes = crypto::base64url_decode(part);
+  const auto bytes = base64url_decode(part);
   if (!bytes) return std::nullopt;
   auto json = nlohmann::json::parse(*bytes, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
@@ -31,7 +31,8 @@ std::optional<std::int64_t> numeric_date_ms(const nlohmann::json& claims, const 
 core::Status check_times(const nlohmann::json& claims, const ClaimRules& rules,
                          core::Timestamp now) {
   const auto now_ms = core::to_unix_ms(now);
-  const auto leeway_ms = std::chrono::duration_cast<std::chrono::milliseconds>(rules.leeway).count();
+  const auto leeway_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(rules.leeway).count();
   if (claims.contains("exp") && !claims["exp"].is_number()) return rejected("exp is not a number");
   const auto exp = numeric_date_ms(claims, "exp");
   if (!exp) return rejected("the token has no exp claim; tokens must expire");
@@ -59,7 +60,8 @@ core::Status check_identity(const nlohmann::json& claims, const ClaimRules& rule
   if (rules.audience) {
     const auto aud = claims.find("aud");
     bool matched = false;
-    if (aud != claims.end() && aud->is_string()) matched = aud->get<std::string>() == *rules.audience;
+    if (aud != claims.end() && aud->is_string())
+      matched = aud->get<std::string>() == *rules.audience;
     if (aud != claims.end() && aud->is_array()) {
       matched = std::any_of(aud->begin(), aud->end(), [&](const nlohmann::json& entry) {
         return entry.is_string() && entry.get<std::string>() == *rules.audience;
@@ -97,13 +99,15 @@ core::Result<DecodedJwt> decode_jwt(std::string_view token, std::size_t max_byte
     return rejected(fmt::format("the token is longer than {} bytes", max_bytes));
   }
   const auto first_dot = token.find('.');
-  const auto second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
-  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos) {
+  const auto second_dot =
+      first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos ||
+      token.find('.', second_dot + 1) != std::string_view::npos) {
     return rejected("the token is not a JWS in compact form (three base64url parts)");
   }
   const auto header = decode_json_part(token.substr(0, first_dot));
   const auto claims = decode_json_part(token.substr(first_dot + 1, second_dot - first_dot - 1));
-  const auto signature = crypto::base64url_decode(token.substr(second_dot + 1));
+  const auto signature = base64url_decode(token.substr(second_dot + 1));
   if (!header || !claims || !signature) {
     return rejected("the token's parts are not base64url-encoded JSON objects");
   }
@@ -111,13 +115,14 @@ core::Result<DecodedJwt> decode_jwt(std::string_view token, std::size_t max_byte
   if (alg == header->end() || !alg->is_string()) return rejected("the token header has no alg");
   const auto algorithm = parse_algorithm(alg->get<std::string>());
   if (!algorithm) {
-    return rejected(fmt::format("the token's algorithm \"{}\" is not accepted (HS256, RS256, ES256)",
-                                alg->get<std::string>().substr(0, 16)));
+    return rejected(
+        fmt::format("the token's algorithm \"{}\" is not accepted (HS256, RS256, ES256)",
+                    alg->get<std::string>().substr(0, 16)));
   }
   // RFC 7515 §4.1.11: a critical extension we do not understand makes the token invalid.
   if (header->contains("crit")) return rejected("the token uses critical header extensions");
-  DecodedJwt decoded{*algorithm, std::nullopt, *claims,
-                     std::string(token.substr(0, second_dot)), *signature};
+  DecodedJwt decoded{*algorithm, std::nullopt, *claims, std::string(token.substr(0, second_dot)),
+                     *signature};
   if (const auto kid = header->find("kid"); kid != header->end() && kid->is_string()) {
     decoded.key_id = kid->get<std::string>();
   }
@@ -127,9 +132,8 @@ core::Result<DecodedJwt> decode_jwt(std::string_view token, std::size_t max_byte
 core::Result<nlohmann::json> verify_jwt(const DecodedJwt& jwt,
                                         const std::vector<VerificationKey>& keys,
                                         const ClaimRules& rules, core::Timestamp now) {
-  const bool any_of_algorithm = std::any_of(keys.begin(), keys.end(), [&](const auto& key) {
-    return key.algorithm() == jwt.algorithm;
-  });
+  const bool any_of_algorithm = std::any_of(
+      keys.begin(), keys.end(), [&](const auto& key) { return key.algorithm() == jwt.algorithm; });
   if (!any_of_algorithm) {
     return rejected(fmt::format("the token is signed with {}, which the configured keys do not use",
                                 algorithm_name(jwt.algorithm)));
@@ -144,4 +148,4 @@ core::Result<nlohmann::json> verify_jwt(const DecodedJwt& jwt,
   return jwt.claims;
 }
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

@@ -7,12 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "auth/jws_algorithm.hpp"
 #include "core/error.hpp"
+#include "crypto/jws_algorithm.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 
 // A key that can verify JWS signatures of exactly one algorithm: the algorithm comes from the
 // key's type, never from the token, so an RSA public key can never be used as an HMAC secret.
@@ -43,4 +43,4 @@ class VerificationKey {
 // a document without a single usable key is an error.
 core::Result<std::vector<VerificationKey>> parse_jwks(std::string_view document);
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

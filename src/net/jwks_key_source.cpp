@@ -1,4 +1,4 @@
-#include "auth/key_source.hpp"
+#include "net/jwks_key_source.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "log/logger.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::net {
 namespace {
 
 // Between attempts while we have no key at all, so a down JWKS endpoint is not hammered either.
@@ -15,12 +15,7 @@ constexpr std::chrono::seconds kEmptyCacheRetry{1};
 
 }  // namespace
 
-boost::asio::awaitable<core::Result<std::vector<VerificationKey>>> StaticKeySource::keys_for(
-    const std::optional<std::string>&) {
-  co_return keys_;
-}
-
-JwksKeySource::JwksKeySource(std::string url, net::HttpClient& client, const core::Clock& clock,
+JwksKeySource::JwksKeySource(std::string url, HttpClient& client, const core::Clock& clock,
                              JwksCacheRules rules)
     : url_(std::move(url)), client_(client), clock_(clock), rules_(rules) {}
 
@@ -29,19 +24,19 @@ int JwksKeySource::fetches() const {
   return fetches_;
 }
 
-boost::asio::awaitable<core::Result<std::vector<VerificationKey>>> JwksKeySource::keys_for(
+boost::asio::awaitable<core::Result<std::vector<crypto::VerificationKey>>> JwksKeySource::keys_for(
     const std::optional<std::string>& kid) {
   bool should_fetch = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = clock_.now();
-    const bool known = !kid || std::any_of(keys_.begin(), keys_.end(), [&](const auto& key) {
-      return key.key_id() == kid;
-    });
+    const bool known = !kid || std::any_of(keys_.begin(), keys_.end(),
+                                           [&](const auto& key) { return key.key_id() == kid; });
     const bool fresh = !keys_.empty() && now < expires_at_;
     if (!fresh || !known) {
-      const auto spacing = keys_.empty() ? std::chrono::duration_cast<std::chrono::seconds>(kEmptyCacheRetry)
-                                         : rules_.min_refetch_interval;
+      const auto spacing = keys_.empty()
+                               ? std::chrono::duration_cast<std::chrono::seconds>(kEmptyCacheRetry)
+                               : rules_.min_refetch_interval;
       should_fetch = !last_attempt_ || now - *last_attempt_ >= spacing;
       if (should_fetch) last_attempt_ = now;
     }
@@ -60,7 +55,7 @@ boost::asio::awaitable<core::Result<std::vector<VerificationKey>>> JwksKeySource
 }
 
 boost::asio::awaitable<core::Status> JwksKeySource::fetch() {
-  net::HttpRequest request;
+  HttpRequest request;
   request.url = url_;
   request.headers = {{"Accept", "application/json"}};
   auto response = co_await client_.send(std::move(request));
@@ -69,7 +64,7 @@ boost::asio::awaitable<core::Status> JwksKeySource::fetch() {
     co_return core::make_error(core::Code::unavailable,
                                fmt::format("the JWKS endpoint answered {}", response->status));
   }
-  auto keys = parse_jwks(response->body);
+  auto keys = crypto::parse_jwks(response->body);
   if (!keys) co_return keys.error();
   const auto lifetime = lifetime_from(*response);
   std::lock_guard lock(mutex_);
@@ -79,7 +74,7 @@ boost::asio::awaitable<core::Status> JwksKeySource::fetch() {
   co_return core::Status{};
 }
 
-std::chrono::seconds JwksKeySource::lifetime_from(const net::HttpResponse& response) const {
+std::chrono::seconds JwksKeySource::lifetime_from(const HttpResponse& response) const {
   const auto cache_control = response.header("cache-control");
   if (!cache_control) return rules_.default_lifetime;
   // no-store / no-cache still get the minimum: we never refetch more often than that anyway.
@@ -91,9 +86,11 @@ std::chrono::seconds JwksKeySource::lifetime_from(const net::HttpResponse& respo
   if (at == std::string::npos) return rules_.default_lifetime;
   const char* begin = cache_control->data() + at + 8;
   long long seconds = 0;
-  const auto [end, error] = std::from_chars(begin, cache_control->data() + cache_control->size(), seconds);
+  const auto [end, error] =
+      std::from_chars(begin, cache_control->data() + cache_control->size(), seconds);
   if (error != std::errc{} || end == begin) return rules_.default_lifetime;
-  return std::clamp(std::chrono::seconds(seconds), rules_.min_refetch_interval, rules_.max_lifetime);
+  return std::clamp(std::chrono::seconds(seconds), rules_.min_refetch_interval,
+                    rules_.max_lifetime);
 }
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::net

@@ -1,4 +1,4 @@
-#include "auth/verification_key.hpp"
+#include "crypto/verification_key.hpp"
 
 #include <fmt/format.h>
 #include <openssl/bio.h>
@@ -11,7 +11,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/hash.hpp"
 
-namespace oauth_manager::auth {
+namespace oauth_manager::crypto {
 namespace {
 
 using core::Code;
@@ -69,8 +69,8 @@ std::optional<std::string> member(const nlohmann::json& jwk, const char* name) {
 core::Result<std::shared_ptr<EVP_PKEY>> rsa_from_jwk(const nlohmann::json& jwk) {
   const auto n = member(jwk, "n");
   const auto e = member(jwk, "e");
-  const auto modulus = n ? crypto::base64url_decode(*n) : std::nullopt;
-  const auto exponent = e ? crypto::base64url_decode(*e) : std::nullopt;
+  const auto modulus = n ? base64url_decode(*n) : std::nullopt;
+  const auto exponent = e ? base64url_decode(*e) : std::nullopt;
   if (!modulus || !exponent || modulus->empty() || exponent->empty()) {
     return key_error("an RSA JWK needs base64url members n and e");
   }
@@ -92,8 +92,8 @@ core::Result<std::shared_ptr<EVP_PKEY>> ec_from_jwk(const nlohmann::json& jwk) {
   if (member(jwk, "crv") != "P-256") return key_error("EC JWKs must use crv P-256");
   const auto x = member(jwk, "x");
   const auto y = member(jwk, "y");
-  const auto x_bytes = x ? crypto::base64url_decode(*x) : std::nullopt;
-  const auto y_bytes = y ? crypto::base64url_decode(*y) : std::nullopt;
+  const auto x_bytes = x ? base64url_decode(*x) : std::nullopt;
+  const auto y_bytes = y ? base64url_decode(*y) : std::nullopt;
   if (!x_bytes || !y_bytes || x_bytes->size() != 32 || y_bytes->size() != 32) {
     return key_error("an EC P-256 JWK needs 32-byte base64url members x and y");
   }
@@ -188,8 +188,7 @@ core::Result<VerificationKey> VerificationKey::from_jwk(const nlohmann::json& jw
 bool VerificationKey::verify(std::string_view signing_input, std::string_view signature) const {
   switch (algorithm_) {
     case JwsAlgorithm::hs256:
-      return crypto::constant_time_equal(crypto::hmac_sha256(hmac_secret_, signing_input),
-                                         signature);
+      return constant_time_equal(hmac_sha256(hmac_secret_, signing_input), signature);
     case JwsAlgorithm::rs256:
       return verify_with_public_key(public_key_.get(), signing_input, signature);
     case JwsAlgorithm::es256: {
@@ -215,4 +214,4 @@ core::Result<std::vector<VerificationKey>> parse_jwks(std::string_view document)
   return keys;
 }
 
-}  // namespace oauth_manager::auth
+}  // namespace oauth_manager::crypto

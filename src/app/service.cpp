@@ -1,13 +1,14 @@
-#include "api/service.hpp"
+#include "app/service.hpp"
 
 #include "api/connect_routes.hpp"
 #include "api/health_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/record_routes.hpp"
 #include "api/token_routes.hpp"
+#include "net/jwks_key_source.hpp"
 #include "store/open_store.hpp"
 
-namespace oauth_manager::api {
+namespace oauth_manager::app {
 namespace {
 
 constexpr std::chrono::milliseconds kRedisTimeout{1000};
@@ -99,8 +100,8 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                                                          make_key_source(config.auth),
                                                          sessions_.get(), redis_blocking_, clock_);
   rate_limiter_ = make_rate_limiter(config.rate_limit);
-  guard_ = std::make_unique<GuardServices>(
-      GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, batched_audit_});
+  guard_ = std::make_unique<api::GuardServices>(
+      api::GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, batched_audit_});
 
   if (config.webhooks.url) {
     auto options = outbound_options(config);
@@ -113,11 +114,11 @@ Service::Service(const config::Config& config, const core::Clock& clock,
     token_service_.set_publisher(webhooks_.get());
   }
 
-  add_health_routes(router_, *store_, database_blocking_);
-  add_openapi_route(router_);
-  add_record_routes(router_, *guard_, records_);
-  add_connect_routes(router_, *guard_, registry_, connect_flow_);
-  add_token_routes(router_, *guard_, token_service_, records_);
+  api::add_health_routes(router_, *store_, database_blocking_);
+  api::add_openapi_route(router_);
+  api::add_record_routes(router_, *guard_, records_);
+  api::add_connect_routes(router_, *guard_, registry_, connect_flow_);
+  api::add_token_routes(router_, *guard_, token_service_, records_);
 }
 
 core::Status Service::sync_scope_catalog() {
@@ -155,17 +156,17 @@ void Service::join() {
   database_blocking_.join();
 }
 
-std::shared_ptr<auth::KeySource> Service::make_key_source(const config::AuthConfig& auth) {
+std::shared_ptr<crypto::KeySource> Service::make_key_source(const config::AuthConfig& auth) {
   // Keys were validated with the configuration, so these cannot fail here.
   if (auth.hs256_secret) {
-    return std::make_shared<auth::StaticKeySource>(
-        std::vector{*auth::VerificationKey::hmac(*auth.hs256_secret)});
+    return std::make_shared<crypto::StaticKeySource>(
+        std::vector{*crypto::VerificationKey::hmac(*auth.hs256_secret)});
   }
   if (auth.public_key_pem) {
-    return std::make_shared<auth::StaticKeySource>(
-        std::vector{*auth::VerificationKey::from_pem(*auth.public_key_pem)});
+    return std::make_shared<crypto::StaticKeySource>(
+        std::vector{*crypto::VerificationKey::from_pem(*auth.public_key_pem)});
   }
-  return std::make_shared<auth::JwksKeySource>(*auth.jwks_url, http_client_, clock_);
+  return std::make_shared<net::JwksKeySource>(*auth.jwks_url, http_client_, clock_);
 }
 
 std::unique_ptr<auth::RateLimiter> Service::make_rate_limiter(
@@ -178,4 +179,4 @@ std::unique_ptr<auth::RateLimiter> Service::make_rate_limiter(
   return std::make_unique<auth::LocalRateLimiter>(limit, clock_);
 }
 
-}  // namespace oauth_manager::api
+}  // namespace oauth_manager::app
