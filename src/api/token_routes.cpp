@@ -93,12 +93,12 @@ Reply force_refresh(manager::TokenService& tokens, manager::RecordQueries& recor
   co_return http::json_response(200, integration_json(*view).dump());
 }
 
-Reply disconnect(manager::TokenService& tokens, Call& call) {
+Reply disconnect(manager::Disconnect& disconnect_integration, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   const auto& id = call.request.path_params.at("id");
   call.audit.integration_id = id;
   std::optional<std::string> owner;
-  auto outcome = co_await tokens.disconnect(call.caller, id, owner);
+  auto outcome = co_await disconnect_integration.run(call.caller, id, owner);
   call.audit.user_id = owner;
   if (!outcome) co_return outcome.error();
   call.audit.details = outcome->dump();
@@ -111,13 +111,16 @@ Reply disconnect(manager::TokenService& tokens, Call& call) {
 }  // namespace
 
 void add_token_routes(http::Router& router, GuardServices& guard, manager::TokenService& tokens,
+                      manager::Disconnect& disconnect_integration,
                       manager::RecordQueries& records) {
   router.add("POST", "/v1/tokens",
              protect(guard, {Permission::tokens_read, "token.read"},
                      [&tokens](Call& call) { return issue_token(tokens, call); }));
   router.add("DELETE", "/v1/integrations/{id}",
              protect(guard, {Permission::integrations_write, "integration.revoked"},
-                     [&tokens](Call& call) { return disconnect(tokens, call); }));
+                     [&disconnect_integration](Call& call) {
+                       return disconnect(disconnect_integration, call);
+                     }));
   router.add(
       "POST", "/v1/integrations/{id}/refresh",
       protect(guard, {Permission::integrations_write, "integration.refresh"},

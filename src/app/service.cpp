@@ -85,8 +85,10 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       connect_flow_(
           *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
           manager::ConnectSettings{std::chrono::seconds(600), config.server.allowed_return_urls}),
-      token_service_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
-                     token_settings(config.tokens)),
+      refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
+                      token_settings(config.tokens)),
+      token_service_(*store_, database_blocking_, refresh_engine_),
+      disconnect_(*store_, database_blocking_, registry_, refresh_engine_, clock_),
       refresher_(*store_, database_blocking_, token_service_, clock_,
                  refresher_settings(config.tokens)),
       background_refresh_(config.tokens.background_refresh) {
@@ -111,14 +113,15 @@ Service::Service(const config::Config& config, const core::Clock& clock,
         events::WebhookSettings{*config.webhooks.url, config.webhooks.secret}, *webhook_http_,
         clock_, random_);
     connect_flow_.set_publisher(webhooks_.get());
-    token_service_.set_publisher(webhooks_.get());
+    refresh_engine_.set_publisher(webhooks_.get());
+    disconnect_.set_publisher(webhooks_.get());
   }
 
   api::add_health_routes(router_, *store_, database_blocking_);
   api::add_openapi_route(router_);
   api::add_record_routes(router_, *guard_, records_);
   api::add_connect_routes(router_, *guard_, registry_, connect_flow_);
-  api::add_token_routes(router_, *guard_, token_service_, records_);
+  api::add_token_routes(router_, *guard_, token_service_, disconnect_, records_);
 }
 
 core::Status Service::sync_scope_catalog() {

@@ -19,7 +19,9 @@
 #include "http/router.hpp"
 #include "manager/background_refresher.hpp"
 #include "manager/connect_flow.hpp"
+#include "manager/disconnect.hpp"
 #include "manager/record_queries.hpp"
+#include "manager/refresh_engine.hpp"
 #include "manager/token_service.hpp"
 #include "net/http_client.hpp"
 #include "net/redis_client.hpp"
@@ -83,7 +85,9 @@ class Service {
   crypto::Keyring keyring_;
   providers::ProviderRegistry registry_;
   manager::ConnectFlow connect_flow_;
+  manager::RefreshEngine refresh_engine_;
   manager::TokenService token_service_;
+  manager::Disconnect disconnect_;
   manager::BackgroundRefresher refresher_;
   std::unique_ptr<net::HttpClient> webhook_http_;
   std::unique_ptr<events::WebhookDispatcher> webhooks_;

@@ -199,6 +199,14 @@ boost::asio::awaitable<core::Status> OAuthClient::revoke(const Provider& provide
   co_return core::Status{};
 }
 
+RefreshFailure refresh_failure_of(std::string_view error_code) {
+  if (error_code == "invalid_grant") return RefreshFailure::grant_refused;
+  if (error_code == "invalid_client" || error_code == "unauthorized_client") {
+    return RefreshFailure::client_refused;
+  }
+  return RefreshFailure::transient;
+}
+
 boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::exchange_code(
     const Provider& provider, const std::string& code,
     const std::optional<std::string>& code_verifier) {
@@ -213,18 +221,15 @@ boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::exchange_code(
   co_return parse_token_response(*body);
 }
 
-boost::asio::awaitable<core::Result<TokenResponse>> OAuthClient::refresh(
-    const Provider& provider, const std::string& refresh_token, bool* refused_grant) {
+boost::asio::awaitable<RefreshResult> OAuthClient::refresh(const Provider& provider,
+                                                           const std::string& refresh_token) {
   std::vector<std::pair<std::string, std::string>> fields = {{"grant_type", "refresh_token"},
                                                              {"refresh_token", refresh_token}};
   auto body = co_await post_token_endpoint(provider, std::move(fields));
-  if (!body) co_return body.error();
-  const auto code = error_code_of(*body);
-  if (refused_grant != nullptr) {
-    *refused_grant =
-        code == "invalid_grant" || code == "invalid_client" || code == "unauthorized_client";
-  }
-  co_return parse_token_response(*body);
+  if (!body) co_return RefreshResult{body.error(), RefreshFailure::transient};
+  auto parsed = parse_token_response(*body);
+  if (parsed) co_return RefreshResult{std::move(parsed), RefreshFailure::transient};
+  co_return RefreshResult{std::move(parsed), refresh_failure_of(error_code_of(*body))};
 }
 
 boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::userinfo(

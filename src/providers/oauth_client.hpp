@@ -37,6 +37,21 @@ struct TokenResponse {
   nlohmann::json raw;
 };
 
+// What a failed refresh means for the integration (RFC 6749 §5.2 error codes).
+enum class RefreshFailure {
+  transient,       // network, timeout, 5xx, 429, an unreadable answer: try again later
+  grant_refused,   // invalid_grant: the grant is dead, the user must connect again
+  client_refused,  // invalid_client, unauthorized_client: our client id or secret is refused
+};
+
+struct RefreshResult {
+  core::Result<TokenResponse> response;
+  RefreshFailure failure = RefreshFailure::transient;  // meaningful only when !response
+};
+
+// The failure an `error` code of the token endpoint means; unknown codes are transient.
+RefreshFailure refresh_failure_of(std::string_view error_code);
+
 // Talks to one provider's endpoints: asynchronously, with the client authentication the catalog
 // names. Failures are provider_error whose message carries the provider's `error` code (e.g.
 // "invalid_grant") but never a token, code or secret.
@@ -47,12 +62,10 @@ class OAuthClient {
   boost::asio::awaitable<core::Result<TokenResponse>> exchange_code(
       const Provider& provider, const std::string& code,
       const std::optional<std::string>& code_verifier);
-  // RFC 6749 §6. A refused grant is provider_error whose message names the error code;
-  // `refused_grant` tells the caller whether the provider said the grant is dead (invalid_grant,
-  // invalid_client, unauthorized_client) rather than failing for now.
-  boost::asio::awaitable<core::Result<TokenResponse>> refresh(const Provider& provider,
-                                                              const std::string& refresh_token,
-                                                              bool* refused_grant = nullptr);
+  // RFC 6749 §6. A failure is provider_error whose message names the provider's error code,
+  // with what it means for the integration (RefreshFailure).
+  boost::asio::awaitable<RefreshResult> refresh(const Provider& provider,
+                                                const std::string& refresh_token);
   // RFC 7009 token revocation at the catalog's revocation endpoint, with the token endpoint's
   // client authentication. provider_error when the provider does not answer 200.
   boost::asio::awaitable<core::Status> revoke(const Provider& provider, const std::string& token,

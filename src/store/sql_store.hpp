@@ -68,7 +68,11 @@ class SqlStore final : public Store {
  private:
   // Leases a connection, runs `work` on it, and returns its result.
   template <typename Work>
-  auto with_connection(Work&& work) -> decltype(work(std::declval<SqlConnection&>()));
+  auto with_connection(Work&& work) -> decltype(work(std::declval<SqlConnection&>())) {
+    auto lease = pool_.lease();
+    if (!lease) return lease.error();
+    return work(**lease);
+  }
 
   std::string backend_;
   ConnectionPool pool_;

@@ -1,0 +1,70 @@
+#include "manager/integration_lookup.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "manager/acting_user.hpp"
+
+namespace oauth_manager::manager {
+namespace {
+
+boost::asio::awaitable<core::Result<core::Integration>> find_by_id(store::Store& store,
+                                                                   core::BlockingPool& blocking,
+                                                                   const core::Caller& caller,
+                                                                   const std::string& id) {
+  auto found = co_await blocking.run([&store, &id] { return store.get_integration(id); });
+  if (!found && found.error().code != core::Code::not_found) co_return found.error();
+  if (!found || !caller.may_act_for(found->user_id)) {
+    co_return core::make_error(core::Code::not_found, "no integration with this id");
+  }
+  co_return std::move(*found);
+}
+
+}  // namespace
+
+boost::asio::awaitable<core::Result<core::Integration>> find_integration(
+    store::Store& store, core::BlockingPool& blocking, const core::Caller& caller,
+    const IntegrationRef& ref) {
+  if (ref.integration_id) {
+    co_return co_await find_by_id(store, blocking, caller, *ref.integration_id);
+  }
+  if (!ref.provider) {
+    co_return core::make_error(core::Code::invalid_request,
+                               "name the integration: integration_id, or user_id and provider");
+  }
+  auto user = resolve_user(caller, ref.user_id);
+  if (!user) co_return user.error();
+  const auto& provider = *ref.provider;
+  auto listed = co_await blocking.run(
+      [&store, &user, &provider] { return store.list_integrations(*user, provider); });
+  if (!listed) co_return listed.error();
+  std::vector<core::Integration> live;
+  for (auto& integration : *listed) {
+    if (integration.status != core::IntegrationStatus::revoked)
+      live.push_back(std::move(integration));
+  }
+  if (live.empty()) {
+    co_return core::make_error(core::Code::not_found,
+                               fmt::format("{} has no {} integration", *user, provider));
+  }
+  if (live.size() > 1) {
+    std::vector<std::string> ids;
+    for (const auto& integration : live) ids.push_back(integration.id);
+    co_return core::make_error(
+        core::Code::conflict,
+        fmt::format("{} has several {} integrations; name one with integration_id: {}", *user,
+                    provider, fmt::join(ids, ", ")));
+  }
+  co_return std::move(live.front());
+}
+
+void announce(events::EventPublisher* publisher, const std::string& type,
+              const core::Integration& integration) {
+  if (publisher == nullptr) return;
+  publisher->publish(type, {{"integration_id", integration.id},
+                            {"user_id", integration.user_id},
+                            {"provider", integration.provider}});
+}
+
+}  // namespace oauth_manager::manager

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "core/blocking_pool.hpp"
+#include "core/caller.hpp"
+#include "core/integration.hpp"
+#include "events/webhooks.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::manager {
+
+// Which integration a caller means: by id, or by user and provider.
+struct IntegrationRef {
+  std::optional<std::string> integration_id;
+  std::optional<std::string> user_id;
+  std::optional<std::string> provider;
+};
+
+// Finds the integration `ref` names, as far as `caller` may see it: another user's integration
+// is not_found without users:any, exactly as if it did not exist, so ids never leak. By user and
+// provider, disconnected integrations are skipped, and several live ones are a conflict that
+// lists their ids.
+boost::asio::awaitable<core::Result<core::Integration>> find_integration(
+    store::Store& store, core::BlockingPool& blocking, const core::Caller& caller,
+    const IntegrationRef& ref);
+
+// Announces `type` (integration.revoked, .needs_reauth, ...) for `integration` when a publisher
+// is set: ids and provider only, never a token.
+void announce(events::EventPublisher* publisher, const std::string& type,
+              const core::Integration& integration);
+
+}  // namespace oauth_manager::manager

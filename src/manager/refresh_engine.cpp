@@ -1,0 +1,265 @@
+#include "manager/refresh_engine.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "crypto/pkce.hpp"
+#include "log/logger.hpp"
+#include "manager/integration_lookup.hpp"
+
+namespace oauth_manager::manager {
+namespace {
+
+// How often a process that found another replica's live lease looks again. The lease holder is
+// in another process, so there is nothing here to wake us: this one wait stays a poll, bounded by
+// twice the lease duration.
+constexpr std::chrono::milliseconds kLeasePoll{50};
+
+}  // namespace
+
+core::Error needs_reauth(const std::string& why) {
+  return core::make_error(core::Code::needs_reauth,
+                          fmt::format("the integration must be connected again: {}", why));
+}
+
+RefreshEngine::RefreshEngine(store::Store& store, core::BlockingPool& blocking,
+                             providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
+                             events::AuditWriter& audit, const core::Clock& clock,
+                             core::RandomSource& random, TokenSettings settings)
+    : store_(store),
+      blocking_(blocking),
+      registry_(registry),
+      vault_(keyring),
+      audit_(audit),
+      clock_(clock),
+      random_(random),
+      settings_(settings) {}
+
+boost::asio::awaitable<core::Result<StoredTokens>> RefreshEngine::read_tokens(
+    const std::string& integration_id) {
+  auto record =
+      co_await blocking_.run([this, &integration_id] { return store_.get_tokens(integration_id); });
+  if (!record && record.error().code == core::Code::not_found) {
+    co_return needs_reauth("no tokens are stored for it");
+  }
+  if (!record) co_return record.error();
+  auto opened = vault_.open(*record);
+  if (!opened) co_return opened.error();
+  co_return StoredTokens{std::move(*record), std::move(*opened)};
+}
+
+core::Timestamp RefreshEngine::effective_expiry(const core::TokenRecord& record) const {
+  return record.expires_at.value_or(record.updated_at + settings_.assumed_lifetime);
+}
+
+bool RefreshEngine::fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const {
+  // Without a refresh token there is nothing to refresh with: the token is what it is.
+  if (!stored.tokens.refresh_token && !stored.record.expires_at) return true;
+  return effective_expiry(stored.record) - clock_.now() >= min_ttl;
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens(
+    const core::Integration& integration, std::chrono::seconds min_ttl, bool force) {
+  auto current = co_await read_tokens(integration.id);
+  if (!current) co_return current.error();
+  if (!force && fresh_enough(*current, min_ttl)) co_return std::move(current->tokens);
+  SingleFlight<core::Result<TokenSet>>::Work work = [this, &integration, min_ttl, force,
+                                                     seen = std::move(*current)]() {
+    return refresh(integration, min_ttl, force, seen);
+  };
+  co_return co_await flights_.run(integration.id, std::move(work));
+}
+
+boost::asio::awaitable<std::optional<core::Error>> RefreshEngine::backing_off(
+    const std::string& integration_id) {
+  auto backoff = co_await blocking_.run(
+      [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
+  if (!backoff) {
+    // Unknown: go on. If the database is really down, the lease or the commit fails next.
+    log::warn("token.backoff_read_failed",
+              {{"integration_id", integration_id}, {"error", backoff.error().message}});
+    co_return std::nullopt;
+  }
+  const auto now = clock_.now();
+  if (!*backoff || now >= (*backoff)->retry_at) co_return std::nullopt;
+  auto error = core::make_error(core::Code::provider_error,
+                                "the provider failed recently; retrying after a pause");
+  error.retry_after = std::chrono::ceil<std::chrono::seconds>((*backoff)->retry_at - now);
+  co_return error;
+}
+
+// Kept in the database so every replica waits it out. Called holding the refresh lease: the only
+// writer.
+boost::asio::awaitable<std::chrono::milliseconds> RefreshEngine::note_failure(
+    const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked) {
+  auto previous = co_await blocking_.run(
+      [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
+  const int failures = previous && *previous ? (*previous)->failures : 0;
+  const auto delay = backoff_delay(settings_.backoff, failures, provider_asked, random_);
+  const core::RefreshBackoff next{failures + 1, clock_.now() + delay};
+  auto stored = co_await blocking_.run(
+      [this, &integration_id, &next] { return store_.put_refresh_backoff(integration_id, next); });
+  if (!stored) {
+    log::error("token.backoff_write_failed",
+               {{"integration_id", integration_id}, {"error", stored.error().message}});
+  }
+  co_return delay;
+}
+
+// While the provider is backed off, a token that has not expired yet beats an error; a forced
+// refresh gets the error.
+core::Result<TokenSet> RefreshEngine::instead_of_refresh(StoredTokens current, core::Error error,
+                                                         bool force) const {
+  if (!force && effective_expiry(current.record) > clock_.now()) return std::move(current.tokens);
+  return error;
+}
+
+boost::asio::awaitable<void> RefreshEngine::release_lease(const std::string& id,
+                                                          const std::string& owner) {
+  auto released = co_await blocking_.run(
+      [this, &id, &owner] { return store_.release_refresh_lease(id, owner); });
+  // Not fatal: the lease lapses by itself after lease_duration.
+  if (!released) log::warn("token.lease_release_failed", {{"integration_id", id}});
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh(
+    const core::Integration& integration, std::chrono::seconds min_ttl, bool force,
+    StoredTokens seen) {
+  const auto& id = integration.id;
+  // Inside a backoff nobody calls the provider: one look, shared by every caller of the flight.
+  if (auto waiting = co_await backing_off(id)) {
+    co_return instead_of_refresh(std::move(seen), *waiting, force);
+  }
+  const auto seen_version = seen.record.version;
+  const auto owner = crypto::new_random_token(random_);
+  boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+  const auto give_up = clock_.now() + settings_.lease_duration * 2;
+  while (true) {
+    const auto now = clock_.now();
+    const auto until = now + settings_.lease_duration;
+    auto taken = co_await blocking_.run([this, &id, &owner, now, until] {
+      return store_.acquire_refresh_lease(id, owner, now, until);
+    });
+    if (!taken) co_return taken.error();
+    // Another replica may have refreshed while we waited, or before we took the lease.
+    auto current = co_await read_tokens(id);
+    if (!current) {
+      if (*taken) co_await release_lease(id, owner);
+      co_return current.error();
+    }
+    const bool done_elsewhere =
+        force ? current->record.version != seen_version : fresh_enough(*current, min_ttl);
+    if (done_elsewhere) {
+      if (*taken) co_await release_lease(id, owner);
+      co_return std::move(current->tokens);
+    }
+    if (*taken) {
+      // Another replica may just have failed at the provider: its backoff holds here too.
+      if (auto waiting = co_await backing_off(id)) {
+        co_await release_lease(id, owner);
+        co_return instead_of_refresh(std::move(*current), *waiting, force);
+      }
+      auto refreshed =
+          co_await refresh_holding_lease(integration, current->record, std::move(current->tokens));
+      co_await release_lease(id, owner);
+      co_return refreshed;
+    }
+    if (clock_.now() >= give_up) {
+      co_return core::make_error(core::Code::unavailable,
+                                 "another replica is refreshing this integration; try again");
+    }
+    pause.expires_after(kLeasePoll);
+    boost::system::error_code ignored;
+    co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  }
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_lease(
+    const core::Integration& integration, const core::TokenRecord& record, TokenSet current) {
+  if (!current.refresh_token) co_return needs_reauth("it has no refresh token and has expired");
+  auto handle = co_await registry_.get(integration.provider);
+  if (!handle) co_return handle.error();
+  auto attempt = co_await handle->oauth->refresh(*handle->provider, *current.refresh_token);
+  const auto now = clock_.now();
+  if (!attempt.response && attempt.failure != providers::RefreshFailure::transient) {
+    co_await mark_needs_reauth(integration, attempt.response.error().message);
+    co_return needs_reauth(attempt.response.error().message);
+  }
+  if (!attempt.response) {
+    const auto& failed = attempt.response.error();
+    const auto delay = co_await note_failure(integration.id, failed.retry_after);
+    announce(publisher_, "integration.refresh_failed", integration);
+    log::warn("token.refresh_failed", {{"integration_id", integration.id},
+                                       {"error", failed.message},
+                                       {"retry_in_ms", delay.count()}});
+    if (effective_expiry(record) > now) co_return current;  // still valid: better than nothing
+    auto error = failed;
+    error.retry_after = std::chrono::ceil<std::chrono::seconds>(delay);
+    co_return error;
+  }
+  const auto& succeeded = integration.id;
+  if (auto cleared = co_await blocking_.run(
+          [this, &succeeded] { return store_.clear_refresh_backoff(succeeded); });
+      !cleared) {
+    log::warn("token.backoff_clear_failed", {{"integration_id", succeeded}});
+  }
+  const auto& response = *attempt.response;
+  TokenSet next;
+  next.access_token = response.access_token;
+  // A provider that does not rotate sends no refresh token: the one we hold stays valid.
+  next.refresh_token = response.refresh_token ? response.refresh_token : current.refresh_token;
+  next.token_type = response.token_type;
+  next.expires_at = now + (response.expires_in ? std::chrono::seconds(*response.expires_in)
+                                               : settings_.assumed_lifetime);
+  co_return co_await commit(integration, record, std::move(next), now);
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::commit(
+    const core::Integration& integration, const core::TokenRecord& record, TokenSet next,
+    core::Timestamp now) {
+  const auto sealed = vault_.seal(integration.id, next, now);
+  const auto expected = record.version;
+  const auto& id = integration.id;
+  auto committed = co_await blocking_.run([this, &sealed, expected, &id, now]() -> core::Status {
+    auto updated = store_.update_tokens(sealed, expected);
+    if (!updated) return updated.error();
+    return store_.mark_refreshed(id, now);
+  });
+  if (!committed) {
+    // A conflict means another writer got there first (our lease lapsed): theirs stands.
+    log::error("token.refresh_commit_failed",
+               {{"integration_id", integration.id}, {"error", committed.error().message}});
+    co_return committed.error();
+  }
+  co_return next;
+}
+
+boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integration& integration,
+                                                              const std::string& reason) {
+  const auto now = clock_.now();
+  const auto& id = integration.id;
+  auto marked = co_await blocking_.run([this, &id, now] {
+    return store_.set_integration_status(id, core::IntegrationStatus::needs_reauth, now);
+  });
+  if (!marked) log::error("token.mark_needs_reauth_failed", {{"error", marked.error().message}});
+  core::AuditEvent event;
+  event.actor = "system";
+  event.event = "integration.needs_reauth";
+  event.user_id = integration.user_id;
+  event.integration_id = integration.id;
+  event.outcome = "needs_reauth";
+  nlohmann::json details = {{"provider", integration.provider}, {"reason", reason}};
+  event.details = details.dump();
+  if (auto written = co_await audit_.record(std::move(event)); !written) {
+    log::error("audit.write_failed", {{"event", "integration.needs_reauth"}});
+  }
+  announce(publisher_, "integration.needs_reauth", integration);
+  log::warn("integration.needs_reauth",
+            {{"integration_id", integration.id}, {"provider", integration.provider}});
+}
+
+}  // namespace oauth_manager::manager

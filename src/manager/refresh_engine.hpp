@@ -1,0 +1,98 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/blocking_pool.hpp"
+#include "core/clock.hpp"
+#include "core/integration.hpp"
+#include "core/random_source.hpp"
+#include "crypto/keyring.hpp"
+#include "events/audit_writer.hpp"
+#include "events/webhooks.hpp"
+#include "manager/backoff_policy.hpp"
+#include "manager/single_flight.hpp"
+#include "manager/token_vault.hpp"
+#include "providers/registry.hpp"
+#include "store/store.hpp"
+
+namespace oauth_manager::manager {
+
+struct TokenSettings {
+  // A token response without expires_in: assume this lifetime (never "does not expire").
+  std::chrono::seconds assumed_lifetime{3600};
+  // Longer than the provider timeout (10 s), so a lease never lapses during a refresh.
+  std::chrono::seconds lease_duration{30};
+  BackoffPolicy backoff;
+};
+
+// A token set as stored (its version and expiry) and as opened (plaintext).
+struct StoredTokens {
+  core::TokenRecord record;
+  TokenSet tokens;
+};
+
+// Keeps an integration's tokens valid: refreshes once per integration at a time in this process
+// (SingleFlight) and across processes (a lease row in the database, re-reading the tokens after
+// taking it). The new token set is committed before anyone gets the new access token, and a
+// conditional update on the token version fences out a writer whose lease lapsed. Failures back
+// off in the database, so every replica waits them out.
+class RefreshEngine {
+ public:
+  RefreshEngine(store::Store& store, core::BlockingPool& blocking,
+                providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
+                events::AuditWriter& audit, const core::Clock& clock, core::RandomSource& random,
+                TokenSettings settings);
+
+  // Tokens valid for at least `min_ttl` (refreshing first when needed), or all new (`force`).
+  boost::asio::awaitable<core::Result<TokenSet>> valid_tokens(const core::Integration& integration,
+                                                              std::chrono::seconds min_ttl,
+                                                              bool force);
+  // The stored tokens, decrypted; needs_reauth when none are stored.
+  boost::asio::awaitable<core::Result<StoredTokens>> read_tokens(const std::string& integration_id);
+  // The error to answer while the integration's refresh backoff lasts; nullopt outside one.
+  boost::asio::awaitable<std::optional<core::Error>> backing_off(const std::string& integration_id);
+  // Where integration.needs_reauth and .refresh_failed are announced; none by default.
+  void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
+
+ private:
+  // `seen`: the token set the caller found too old (its version tells whether a forced refresh
+  // happened elsewhere meanwhile). Taken by value: it lives in the coroutine frame.
+  boost::asio::awaitable<core::Result<TokenSet>> refresh(const core::Integration& integration,
+                                                         std::chrono::seconds min_ttl, bool force,
+                                                         StoredTokens seen);
+  boost::asio::awaitable<core::Result<TokenSet>> refresh_holding_lease(
+      const core::Integration& integration, const core::TokenRecord& record, TokenSet current);
+  boost::asio::awaitable<core::Result<TokenSet>> commit(const core::Integration& integration,
+                                                        const core::TokenRecord& record,
+                                                        TokenSet next, core::Timestamp now);
+  boost::asio::awaitable<void> release_lease(const std::string& id, const std::string& owner);
+  boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
+                                                 const std::string& reason);
+  boost::asio::awaitable<std::chrono::milliseconds> note_failure(
+      const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked);
+  bool fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const;
+  core::Timestamp effective_expiry(const core::TokenRecord& record) const;
+  core::Result<TokenSet> instead_of_refresh(StoredTokens current, core::Error error,
+                                            bool force) const;
+
+  store::Store& store_;
+  core::BlockingPool& blocking_;
+  providers::ProviderRegistry& registry_;
+  TokenVault vault_;
+  events::AuditWriter& audit_;
+  const core::Clock& clock_;
+  core::RandomSource& random_;
+  TokenSettings settings_;
+  SingleFlight<core::Result<TokenSet>> flights_;
+  events::EventPublisher* publisher_ = nullptr;
+};
+
+// needs_reauth, saying why.
+core::Error needs_reauth(const std::string& why);
+
+}  // namespace oauth_manager::manager

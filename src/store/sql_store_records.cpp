@@ -1,0 +1,111 @@
+// Authorization states, consents and the scope catalog.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+#include <map>
+
+#include "core/scopes.hpp"
+#include "store/sql_rows.hpp"
+#include "store/sql_store.hpp"
+
+namespace oauth_manager::store {
+
+using core::Code;
+using core::Result;
+using core::Status;
+
+Status SqlStore::upsert_scopes(const std::vector<core::ScopeInfo>& scopes) {
+  return with_connection([&](SqlConnection& connection) -> Status {
+    return in_write_transaction(connection, [&]() -> Status {
+      for (const auto& scope : scopes) {
+        auto result = connection.run(
+            "INSERT INTO scopes (provider, name, description) VALUES ($1, $2, $3) "
+            "ON CONFLICT (provider, name) DO UPDATE SET description = excluded.description",
+            {scope.provider, scope.name, scope.description});
+        if (!result) return result.error();
+      }
+      return {};
+    });
+  });
+}
+
+Result<std::vector<core::ScopeInfo>> SqlStore::list_scopes(std::string_view provider) {
+  return with_connection([&](SqlConnection& connection) {
+    return map_rows(
+        connection.run("SELECT provider, name, description FROM scopes WHERE provider = $1 "
+                       "ORDER BY name",
+                       {std::string(provider)}),
+        +[](const SqlRow& row) {
+          return core::ScopeInfo{row.text(0), row.text(1), row.text(2)};
+        });
+  });
+}
+
+Status SqlStore::append_consent(const core::Consent& consent) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute(
+        connection,
+        "INSERT INTO consents (id, user_id, integration_id, requested_scopes, granted_scopes, "
+        "created_at, ip, user_agent, revoked_at) "
+        "VALUES ($1, $2, $3, $4, $5, oam_ts($6), $7, $8, oam_ts($9))",
+        {consent.id, consent.user_id, consent.integration_id,
+         core::join_scopes(consent.requested_scopes), core::join_scopes(consent.granted_scopes),
+         core::to_unix_ms(consent.created_at), text_or_null(consent.ip),
+         text_or_null(consent.user_agent), time_or_null(consent.revoked_at)});
+  });
+}
+
+Result<std::vector<core::Consent>> SqlStore::list_consents(std::string_view user_id) {
+  const auto sql = fmt::format("SELECT {} FROM consents WHERE user_id = $1 ORDER BY created_at, id",
+                               kConsentColumns);
+  return with_connection([&](SqlConnection& connection) {
+    return map_rows(connection.run(sql, {std::string(user_id)}), &consent_from_row);
+  });
+}
+
+Result<int> SqlStore::close_consents(std::string_view integration_id, core::Timestamp revoked_at) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute_counting(connection,
+                            "UPDATE consents SET revoked_at = oam_ts($2) "
+                            "WHERE integration_id = $1 AND revoked_at IS NULL",
+                            {std::string(integration_id), core::to_unix_ms(revoked_at)});
+  });
+}
+
+Status SqlStore::insert_state(const core::AuthState& state) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute(
+        connection,
+        "INSERT INTO states (state_hash, user_id, provider, pkce_verifier_ct, nonce, "
+        "requested_scopes, return_to, created_at, expires_at, consumed_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, oam_ts($8), oam_ts($9), oam_ts($10))",
+        {state.state_hash, state.user_id, state.provider, Blob{state.pkce_verifier_ciphertext},
+         text_or_null(state.nonce), core::join_scopes(state.requested_scopes),
+         text_or_null(state.return_to), core::to_unix_ms(state.created_at),
+         core::to_unix_ms(state.expires_at), time_or_null(state.consumed_at)});
+  });
+}
+
+Result<core::AuthState> SqlStore::consume_state(std::string_view state_hash, core::Timestamp now) {
+  // One conditional UPDATE: the database lets exactly one of concurrent consumers match the row.
+  const auto sql = fmt::format(
+      "UPDATE states SET consumed_at = oam_ts($2) WHERE state_hash = $1 AND consumed_at IS NULL "
+      "RETURNING {}",
+      kStateColumns);
+  return with_connection([&](SqlConnection& connection) -> Result<core::AuthState> {
+    auto row = single_row(connection.run(sql, {std::string(state_hash), core::to_unix_ms(now)}),
+                          "unused state");
+    if (!row) return row.error();
+    return state_from_row(*row);
+  });
+}
+
+Result<int> SqlStore::delete_expired_states(core::Timestamp before) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute_counting(connection, "DELETE FROM states WHERE expires_at < oam_ts($1)",
+                            {core::to_unix_ms(before)});
+  });
+}
+
+}  // namespace oauth_manager::store
