@@ -89,7 +89,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                       token_settings(config.tokens)),
       token_service_(*store_, database_blocking_, refresh_engine_),
       disconnect_(*store_, database_blocking_, registry_, refresh_engine_, clock_),
-      refresher_(*store_, database_blocking_, token_service_, clock_,
+      refresher_(*store_, database_blocking_, token_service_, clock_, random_,
                  refresher_settings(config.tokens)),
       background_refresh_(config.tokens.background_refresh) {
   if (config.redis.url) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -12,5 +13,10 @@ class RandomSource {
   // Returns `count` uniformly random bytes.
   virtual std::string bytes(std::size_t count) = 0;
 };
+
+// A uniformly random duration in [low, high] (jitter), drawn from `random`: tests pin it, and no
+// thread_local generator is needed (g++ 12 may keep a thread_local's address across a co_await).
+std::chrono::milliseconds random_between(std::chrono::milliseconds low,
+                                         std::chrono::milliseconds high, RandomSource& random);
 
 }  // namespace oauth_manager::core

@@ -4,9 +4,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <random>
 
 #include "core/ids.hpp"
 #include "crypto/encoding.hpp"
@@ -31,39 +31,62 @@ void WebhookDispatcher::publish(const std::string& type, nlohmann::json data) {
                                 {"type", type},
                                 {"timestamp", core::to_rfc3339(clock_.now())},
                                 {"data", std::move(data)}};
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Pending{event.dump(), 0, std::chrono::steady_clock::now()});
+  }
+  wake();
+}
+
+// The loop sleeps on `wakeup_` until the next retry is due; a new event cuts the sleep short.
+// The cancel runs on the loop's strand, so it cannot slip in between the loop's look at the queue
+// and its wait.
+void WebhookDispatcher::wake() {
   std::lock_guard lock(mutex_);
-  queue_.push_back(Pending{event.dump(), 0, std::chrono::steady_clock::now()});
+  if (!strand_ || !wakeup_) return;
+  boost::asio::post(*strand_, [timer = wakeup_] { timer->cancel(); });
 }
 
 void WebhookDispatcher::start(boost::asio::io_context& io) {
-  strand_ = std::make_unique<boost::asio::strand<boost::asio::io_context::executor_type>>(
-      boost::asio::make_strand(io));
+  {
+    std::lock_guard lock(mutex_);
+    strand_ = std::make_unique<boost::asio::strand<boost::asio::io_context::executor_type>>(
+        boost::asio::make_strand(io));
+    wakeup_ = std::make_shared<boost::asio::steady_timer>(*strand_);
+  }
   boost::asio::co_spawn(*strand_, loop(), boost::asio::detached);
 }
 
-void WebhookDispatcher::stop() { stopping_ = true; }
+void WebhookDispatcher::stop() {
+  stopping_ = true;
+  wake();
+}
 
-void WebhookDispatcher::release() { strand_.reset(); }
+void WebhookDispatcher::release() {
+  std::lock_guard lock(mutex_);
+  wakeup_.reset();
+  strand_.reset();
+}
 
-std::optional<WebhookDispatcher::Pending> WebhookDispatcher::next_due() {
+WebhookDispatcher::Next WebhookDispatcher::next_due() {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
+  Next next;
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (it->due <= now) {
-      auto pending = std::move(*it);
+      next.pending = std::move(*it);
       queue_.erase(it);
-      return pending;
+      return next;
     }
+    next.wake_at = std::min(next.wake_at, it->due);
   }
-  return std::nullopt;
+  return next;
 }
 
 void WebhookDispatcher::retry_later(Pending pending) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
   const auto step = std::min<std::chrono::milliseconds>(
       settings_.max_retry, settings_.first_retry * (std::int64_t{1} << (pending.attempts - 1)));
-  std::uniform_int_distribution<std::int64_t> jitter(step.count() / 2, step.count());
-  pending.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(jitter(generator));
+  pending.due = std::chrono::steady_clock::now() + core::random_between(step / 2, step, random_);
   std::lock_guard lock(mutex_);
   queue_.push_back(std::move(pending));
 }
@@ -71,15 +94,16 @@ void WebhookDispatcher::retry_later(Pending pending) {
 // No lock is held across a co_await, nor declared in this coroutine at all: g++ 12 mishandles
 // such locals in loops of coroutines (the retry path once stalled the loop).
 boost::asio::awaitable<void> WebhookDispatcher::loop() {
-  boost::asio::steady_timer pause(*strand_);
+  const auto wakeup = wakeup_;
   while (!stopping_) {
-    auto pending = next_due();
-    if (!pending) {
-      pause.expires_after(std::chrono::milliseconds(20));
+    auto next = next_due();
+    if (!next.pending) {
+      wakeup->expires_at(next.wake_at);
       boost::system::error_code ignored;
-      co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+      co_await wakeup->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
       continue;
     }
+    auto& pending = next.pending;
     if (co_await deliver(*pending)) {
       ++delivered_;
       continue;

@@ -59,9 +59,15 @@ class WebhookDispatcher final : public EventPublisher {
     int attempts = 0;
     std::chrono::steady_clock::time_point due;
   };
+  // The first event due now, else when the next one will be (or never).
+  struct Next {
+    std::optional<Pending> pending;
+    std::chrono::steady_clock::time_point wake_at = std::chrono::steady_clock::time_point::max();
+  };
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<bool> deliver(const Pending& pending);
-  std::optional<Pending> next_due();
+  Next next_due();
+  void wake();
   void retry_later(Pending pending);
 
   WebhookSettings settings_;
@@ -71,6 +77,7 @@ class WebhookDispatcher final : public EventPublisher {
   std::mutex mutex_;
   std::deque<Pending> queue_;
   std::unique_ptr<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
+  std::shared_ptr<boost::asio::steady_timer> wakeup_;  // on strand_
   std::atomic<bool> stopping_{false};
   std::atomic<int> delivered_{0};
   std::atomic<int> failed_attempts_{0};

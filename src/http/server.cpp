@@ -45,8 +45,7 @@ bool valid_request_id(std::string_view id) {
          });
 }
 
-std::string new_request_id() {
-  thread_local crypto::OpenSslRandom random;
+std::string new_request_id(core::RandomSource& random) {
   return crypto::hex_encode(random.bytes(16));
 }
 
@@ -69,7 +68,8 @@ std::optional<core::Error> error_for_read_failure(const beast::error_code& ec) {
   return std::nullopt;
 }
 
-Request to_request(const bhttp::request<bhttp::string_body>& message, std::string remote_ip) {
+Request to_request(const bhttp::request<bhttp::string_body>& message, std::string remote_ip,
+                   core::RandomSource& random) {
   Request request;
   request.method = std::string(message.method_string());
   const std::string_view target = message.target();
@@ -83,8 +83,8 @@ Request to_request(const bhttp::request<bhttp::string_body>& message, std::strin
   request.body = message.body();
   request.remote_ip = std::move(remote_ip);
   const auto incoming_id = request.header("x-request-id");
-  request.request_id =
-      incoming_id && valid_request_id(*incoming_id) ? std::string(*incoming_id) : new_request_id();
+  request.request_id = incoming_id && valid_request_id(*incoming_id) ? std::string(*incoming_id)
+                                                                     : new_request_id(random);
   return request;
 }
 
@@ -116,6 +116,7 @@ Server::Server(asio::io_context& io, ServerOptions options, const Router& router
       options_(std::move(options)),
       router_(router),
       respond_error_(std::move(respond_error)),
+      random_(options_.random != nullptr ? *options_.random : os_random_),
       acceptor_(asio::make_strand(io)) {}
 
 Server::~Server() = default;
@@ -194,7 +195,7 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     if (ec) {
       if (auto error = error_for_read_failure(ec)) {
         Request request;
-        request.request_id = new_request_id();
+        request.request_id = new_request_id(random_);
         request.remote_ip = remote_ip;
         const auto response = respond_error_(*error, request);
         auto message = to_message(response, 11, false, request.request_id, false);
@@ -208,7 +209,7 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
       break;
     }
     const auto& message = parser.get();
-    auto request = to_request(message, remote_ip);
+    auto request = to_request(message, remote_ip, random_);
     const auto started = std::chrono::steady_clock::now();
     const auto response = co_await dispatch(request);
     const bool keep_alive = message.keep_alive() && !connection->closing;

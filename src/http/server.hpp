@@ -12,6 +12,8 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/random_source.hpp"
+#include "crypto/openssl_random.hpp"
 #include "http/router.hpp"
 
 namespace oauth_manager::http {
@@ -23,6 +25,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::chrono::seconds read_timeout{15};  // to receive a whole request once it has begun
   std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
+  core::RandomSource* random = nullptr;   // for request ids; the OS CSPRNG when null
 };
 
 // Turns an error into the response the client sees (problem+json, provided by src/api/).
@@ -57,6 +60,8 @@ class Server {
   ServerOptions options_;
   const Router& router_;
   ErrorResponder respond_error_;
+  crypto::OpenSslRandom os_random_;
+  core::RandomSource& random_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t bound_port_ = 0;
 

@@ -5,26 +5,50 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <random>
 
+#include "core/async_event.hpp"
 #include "log/logger.hpp"
 
 namespace oauth_manager::manager {
+// One round's shared state: the ids to refresh, the next one to take, and how many workers are
+// still going; the last worker out sets `finished`.
+struct BackgroundRefresher::Round {
+  std::vector<std::string> ids;
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> running{0};
+  core::AsyncEvent finished;
+};
+
 namespace {
 
-std::chrono::milliseconds jittered(std::chrono::seconds interval) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
-  std::uniform_int_distribution<std::int64_t> spread(ms * 3 / 4, ms * 5 / 4);
-  return std::chrono::milliseconds(spread(generator));
-}
+// Counts a worker out when it ends, however it ends (an exception included), so a round never
+// waits for a worker that is gone.
+class WorkerExit {
+ public:
+  explicit WorkerExit(std::atomic<int>& running, core::AsyncEvent& finished)
+      : running_(running), finished_(finished) {}
+  WorkerExit(const WorkerExit&) = delete;
+  WorkerExit& operator=(const WorkerExit&) = delete;
+  ~WorkerExit() {
+    if (--running_ == 0) finished_.set();
+  }
+
+ private:
+  std::atomic<int>& running_;
+  core::AsyncEvent& finished_;
+};
 
 }  // namespace
 
 BackgroundRefresher::BackgroundRefresher(store::Store& store, core::BlockingPool& blocking,
                                          TokenService& tokens, const core::Clock& clock,
-                                         RefresherSettings settings)
-    : store_(store), blocking_(blocking), tokens_(tokens), clock_(clock), settings_(settings) {}
+                                         core::RandomSource& random, RefresherSettings settings)
+    : store_(store),
+      blocking_(blocking),
+      tokens_(tokens),
+      clock_(clock),
+      random_(random),
+      settings_(settings) {}
 
 void BackgroundRefresher::start(boost::asio::io_context& io) {
   strand_ = std::make_unique<boost::asio::strand<boost::asio::io_context::executor_type>>(
@@ -45,7 +69,9 @@ void BackgroundRefresher::release() {
 
 boost::asio::awaitable<void> BackgroundRefresher::loop() {
   while (!stopping_) {
-    timer_->expires_after(jittered(settings_.interval));
+    // Jitter of ±25 %, so replicas started together do not march in step.
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.interval);
+    timer_->expires_after(core::random_between(interval * 3 / 4, interval * 5 / 4, random_));
     boost::system::error_code ec;
     co_await timer_->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     if (stopping_) break;
@@ -65,35 +91,36 @@ boost::asio::awaitable<void> BackgroundRefresher::round() {
   }
   if (listed->empty()) co_return;
   const auto count = listed->size();
-  auto ids = std::make_shared<std::vector<std::string>>(std::move(*listed));
-  auto next = std::make_shared<std::atomic<std::size_t>>(0);
+  auto work = std::make_shared<Round>();
+  work->ids = std::move(*listed);
   const int workers = std::min<int>(settings_.concurrency, static_cast<int>(count));
-  auto running = std::make_shared<std::atomic<int>>(workers);
+  work->running = workers;
   for (int i = 0; i < workers; ++i) {
-    boost::asio::co_spawn(*strand_, work_through(ids, next, running), boost::asio::detached);
+    boost::asio::co_spawn(*strand_, work_through(work), boost::asio::detached);
   }
-  // Workers share this strand and yield at every I/O; wait for the last one.
-  boost::asio::steady_timer pause(*strand_);
-  while (*running > 0) {
-    pause.expires_after(std::chrono::milliseconds(10));
-    boost::system::error_code ignored;
-    co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-  }
+  co_await work->finished.wait();
   log::info("refresher.round", {{"expiring", count}});
 }
 
-boost::asio::awaitable<void> BackgroundRefresher::work_through(
-    std::shared_ptr<std::vector<std::string>> ids, std::shared_ptr<std::atomic<std::size_t>> next,
-    std::shared_ptr<std::atomic<int>> running) {
-  for (auto index = (*next)++; index < ids->size() && !stopping_; index = (*next)++) {
-    const auto& id = (*ids)[index];
+boost::asio::awaitable<void> BackgroundRefresher::work_through(std::shared_ptr<Round> work) {
+  const WorkerExit exit(work->running, work->finished);
+  for (auto index = work->next++; index < work->ids.size() && !stopping_; index = work->next++) {
+    co_await refresh_one(work->ids[index]);
+  }
+}
+
+// One integration's failure, thrown or returned, never stops the others or the next round.
+boost::asio::awaitable<void> BackgroundRefresher::refresh_one(const std::string& id) {
+  std::optional<std::string> failure;
+  try {
     if (auto refreshed = co_await tokens_.refresh_if_expiring(id, settings_.refresh_ahead);
         !refreshed) {
-      log::warn("refresher.refresh_failed",
-                {{"integration_id", id}, {"error", refreshed.error().message}});
+      failure = refreshed.error().message;
     }
+  } catch (const std::exception& error) {
+    failure = error.what();
   }
-  --*running;
+  if (failure) log::warn("refresher.refresh_failed", {{"integration_id", id}, {"error", *failure}});
 }
 
 }  // namespace oauth_manager::manager

@@ -11,6 +11,7 @@
 
 #include "core/blocking_pool.hpp"
 #include "core/clock.hpp"
+#include "core/random_source.hpp"
 #include "manager/token_service.hpp"
 #include "store/store.hpp"
 
@@ -30,7 +31,8 @@ struct RefresherSettings {
 class BackgroundRefresher {
  public:
   BackgroundRefresher(store::Store& store, core::BlockingPool& blocking, TokenService& tokens,
-                      const core::Clock& clock, RefresherSettings settings);
+                      const core::Clock& clock, core::RandomSource& random,
+                      RefresherSettings settings);
   void start(boost::asio::io_context& io);
   // Stops after the round in progress; safe from any thread.
   void stop();
@@ -42,14 +44,15 @@ class BackgroundRefresher {
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> round();
-  boost::asio::awaitable<void> work_through(std::shared_ptr<std::vector<std::string>> ids,
-                                            std::shared_ptr<std::atomic<std::size_t>> next,
-                                            std::shared_ptr<std::atomic<int>> running);
+  struct Round;
+  boost::asio::awaitable<void> work_through(std::shared_ptr<Round> work);
+  boost::asio::awaitable<void> refresh_one(const std::string& id);
 
   store::Store& store_;
   core::BlockingPool& blocking_;
   TokenService& tokens_;
   const core::Clock& clock_;
+  core::RandomSource& random_;
   RefresherSettings settings_;
   std::unique_ptr<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
   std::unique_ptr<boost::asio::steady_timer> timer_;

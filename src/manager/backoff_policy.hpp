@@ -20,9 +20,4 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, int failure
                                         std::optional<std::chrono::seconds> provider_asked,
                                         core::RandomSource& random);
 
-// A uniformly random duration in [low, high], from `random`.
-std::chrono::milliseconds random_between(std::chrono::milliseconds low,
-                                         std::chrono::milliseconds high,
-                                         core::RandomSource& random);
-
 }  // namespace oauth_manager::manager

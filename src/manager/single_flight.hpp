@@ -3,11 +3,6 @@
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,12 +11,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/async_event.hpp"
+
 namespace oauth_manager::manager {
 
 // Runs at most one `work` per key at a time in this process: callers arriving while it runs
 // await the same result instead of starting their own (one provider call for a burst of token
-// requests). Followers poll the shared result with a short, growing sleep: Boost 1.74 has no
-// thread-safe awaitable channel, and callers live on different strands and threads.
+// requests). Followers await an event the leader sets when it is done: they wake at once, on
+// their own executors, and cost nothing while they wait.
 template <typename T>
 class SingleFlight {
  public:
@@ -46,8 +43,8 @@ class SingleFlight {
  private:
   struct Flight {
     std::mutex mutex;
-    bool done = false;
     std::optional<T> result;  // empty when done: the leader threw
+    core::AsyncEvent done;
   };
 
   boost::asio::awaitable<T> lead(const std::string& key, std::shared_ptr<Flight> flight,
@@ -69,32 +66,25 @@ class SingleFlight {
       std::lock_guard lock(mutex_);
       flights_.erase(key);
     }
-    std::lock_guard lock(flight->mutex);
-    flight->result = std::move(result);
-    flight->done = true;
+    {
+      std::lock_guard lock(flight->mutex);
+      flight->result = std::move(result);
+    }
+    flight->done.set();
   }
 
-  // nullopt while running; then the result (empty when the leader threw). Locks stay out of
-  // the coroutine bodies: g++ 12 mishandles lock_guard locals in coroutine loops.
-  static std::optional<std::optional<T>> poll(Flight& flight) {
+  // The leader's result (empty when it threw). Locks stay out of the coroutine bodies: g++ 12
+  // mishandles lock_guard locals in coroutines.
+  static std::optional<T> outcome(Flight& flight) {
     std::lock_guard lock(flight.mutex);
-    if (!flight.done) return std::nullopt;
     return flight.result;
   }
 
   boost::asio::awaitable<T> follow(std::shared_ptr<Flight> flight) {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    auto pause = std::chrono::milliseconds(1);
-    auto outcome = poll(*flight);
-    while (!outcome) {
-      timer.expires_after(pause);
-      boost::system::error_code ignored;
-      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-      pause = std::min(pause * 2, std::chrono::milliseconds(20));
-      outcome = poll(*flight);
-    }
-    if (!*outcome) throw std::runtime_error("the shared operation failed");
-    co_return std::move(**outcome);
+    co_await flight->done.wait();
+    auto result = outcome(*flight);
+    if (!result) throw std::runtime_error("the shared operation failed");
+    co_return std::move(*result);
   }
 
   std::mutex mutex_;
