@@ -10,6 +10,14 @@ std::string ascii_lowercase(std::string_view text) {
   return out;
 }
 
+std::string ascii_uppercase(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
 namespace {
 
 int hex_value(char c) {

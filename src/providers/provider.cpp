@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "net/url.hpp"
 #include "providers/catalog.hpp"
 
@@ -32,11 +33,6 @@ std::vector<std::string> union_of(std::vector<std::string> a, const std::vector<
     if (std::find(a.begin(), a.end(), item) == a.end()) a.push_back(item);
   }
   return a;
-}
-
-std::string uppercase(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
 }
 
 }  // namespace
@@ -106,7 +102,7 @@ std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provide
         {key("client_secret"),
          fmt::format("is required: set client_secret_file, or the environment variable "
                      "OAUTH_MANAGER_PROVIDERS_{}_CLIENT_SECRET",
-                     uppercase(settings.id))});
+                     core::ascii_uppercase(settings.id))});
   } else {
     provider.client_secret = *settings.client_secret;
   }
