@@ -7,8 +7,10 @@
 namespace oauth_manager::auth {
 namespace {
 
-// Past this many tracked keys, full (idle) buckets are forgotten: they hold no state worth keeping.
-constexpr std::size_t kMaxTrackedKeys = 100000;
+// Full (idle) buckets are forgotten at most this often, and at least once per time a bucket takes
+// to refill: they hold no state worth keeping. One sweep walks every key, so it is amortised over
+// the interval instead of paid by every request.
+constexpr std::chrono::seconds kMinSweepInterval{1};
 
 // KEYS[1] bucket; ARGV[1] tokens per second; ARGV[2] burst. Returns {allowed, retry_after_ms}.
 constexpr const char* kTokenBucketScript = R"lua(
@@ -35,19 +37,37 @@ return {allowed, retry}
 
 }  // namespace
 
+LocalRateLimiter::LocalRateLimiter(RateLimit limit, const core::Clock& clock)
+    : limit_(limit),
+      clock_(clock),
+      sweep_interval_(std::max<std::chrono::seconds>(
+          kMinSweepInterval, std::chrono::seconds(static_cast<std::int64_t>(
+                                 std::ceil(static_cast<double>(limit.burst) / limit.per_second))))),
+      last_sweep_(clock.now()) {}
+
+std::size_t LocalRateLimiter::tracked_keys() {
+  std::lock_guard lock(mutex_);
+  return buckets_.size();
+}
+
+void LocalRateLimiter::sweep_if_due(core::Timestamp now) {
+  if (now - last_sweep_ < sweep_interval_) return;
+  last_sweep_ = now;
+  std::erase_if(buckets_, [&](const auto& entry) {
+    const auto idle = std::chrono::duration<double>(now - entry.second.updated).count();
+    return entry.second.tokens + idle * limit_.per_second >= limit_.burst;
+  });
+}
+
 core::Result<RateDecision> LocalRateLimiter::take(const std::string& key) {
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
-  if (buckets_.size() > kMaxTrackedKeys) {
-    std::erase_if(buckets_, [&](const auto& entry) {
-      const auto idle = std::chrono::duration<double>(now - entry.second.updated).count();
-      return entry.second.tokens + idle * limit_.per_second >= limit_.burst;
-    });
-  }
+  sweep_if_due(now);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{static_cast<double>(limit_.burst), now});
   auto& bucket = it->second;
   const auto elapsed = std::chrono::duration<double>(now - bucket.updated).count();
-  bucket.tokens = std::min<double>(limit_.burst, bucket.tokens + std::max(0.0, elapsed) * limit_.per_second);
+  bucket.tokens =
+      std::min<double>(limit_.burst, bucket.tokens + std::max(0.0, elapsed) * limit_.per_second);
   bucket.updated = now;
   if (bucket.tokens >= 1) {
     bucket.tokens -= 1;

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -33,19 +33,25 @@ class RateLimiter {
 // Buckets in this process's memory: right for a single replica.
 class LocalRateLimiter final : public RateLimiter {
  public:
-  LocalRateLimiter(RateLimit limit, const core::Clock& clock) : limit_(limit), clock_(clock) {}
+  LocalRateLimiter(RateLimit limit, const core::Clock& clock);
   core::Result<RateDecision> take(const std::string& key) override;
   bool blocks() const override { return false; }
+  // Keys with a bucket in memory (full buckets are swept away periodically).
+  std::size_t tracked_keys();
 
  private:
   struct Bucket {
     double tokens;
     core::Timestamp updated;
   };
+  void sweep_if_due(core::Timestamp now);
+
   RateLimit limit_;
   const core::Clock& clock_;
+  const std::chrono::seconds sweep_interval_;
   std::mutex mutex_;
-  std::map<std::string, Bucket> buckets_;
+  core::Timestamp last_sweep_;
+  std::unordered_map<std::string, Bucket> buckets_;
 };
 
 // Buckets in Redis, shared by every replica; updated atomically by a Lua script on Redis's clock.

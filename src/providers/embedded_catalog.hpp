@@ -1,15 +1,12 @@
 #pragma once
 
-#include <string_view>
 #include <vector>
+
+#include "core/embedded_file.hpp"
 
 namespace oauth_manager::providers {
 
-// A providers/<id>.toml file compiled into the binary.
-struct EmbeddedFile {
-  std::string_view name;
-  std::string_view contents;
-};
+using core::EmbeddedFile;
 
 // Every catalog file, ordered by name (generated at build time by cmake/embed_files.cmake).
 const std::vector<EmbeddedFile>& embedded_catalog_files();

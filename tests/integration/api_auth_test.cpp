@@ -223,6 +223,7 @@ TEST_F(ApiAuthTest, TheAuditTrailPagesWithACursorAndFiltersByTime) {
 TEST_F(ApiAuthTest, TheOpenApiDocumentDescribesExactlyTheRouter) {
   const auto document = nlohmann::json::parse(api::openapi_document());
   EXPECT_EQ(document["openapi"], "3.1.0");
+  EXPECT_EQ(document["info"]["version"], OAUTH_MANAGER_VERSION);
   std::set<std::pair<std::string, std::string>> documented;
   for (const auto& [path, operations] : document["paths"].items()) {
     for (const auto& [method, operation] : operations.items()) {
