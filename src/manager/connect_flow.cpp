@@ -11,6 +11,7 @@
 #include "log/logger.hpp"
 #include "manager/acting_user.hpp"
 #include "manager/return_urls.hpp"
+#include "providers/callback_rules.hpp"
 #include "providers/id_token.hpp"
 
 namespace oauth_manager::manager {
@@ -32,76 +33,6 @@ std::string verifier_associated_data(const std::string& state_hash) {
 
 std::string joined(const std::vector<std::string>& items) {
   return fmt::format("{}", fmt::join(items, ", "));
-}
-
-// A provider's error code, limited to RFC 6749's character set before it goes anywhere.
-std::string sanitized_code(const std::string& code) {
-  std::string clean;
-  for (char c : code.substr(0, 64)) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') clean += c;
-  }
-  return clean.empty() ? "provider_error" : clean;
-}
-
-std::optional<std::string> text_at(const nlohmann::json& source, const std::string& pointer) {
-  try {
-    const nlohmann::json::json_pointer at(pointer);
-    if (!source.contains(at)) return std::nullopt;
-    const auto& value = source.at(at);
-    if (value.is_string() && !value.get<std::string>().empty()) return value.get<std::string>();
-    if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
-  } catch (const nlohmann::json::exception&) {
-  }
-  return std::nullopt;
-}
-
-// The scopes a token response says were granted (RFC 6749 §5.1: when they differ from the
-// request); the requested ones when it says nothing.
-std::vector<std::string> granted_scopes(const providers::TokenResponse& response,
-                                        const core::AuthState& state) {
-  if (!response.scope) return state.requested_scopes;
-  auto text = *response.scope;
-  std::replace(text.begin(), text.end(), ',', ' ');
-  return core::split_scopes(text);
-}
-
-bool issuer_matches(const providers::ProviderSpec& spec, const std::string& iss) {
-  if (!spec.issuer) return false;
-  if (iss == *spec.issuer) return true;
-  if (std::find(spec.accepted_issuers.begin(), spec.accepted_issuers.end(), iss) !=
-      spec.accepted_issuers.end()) {
-    return true;
-  }
-  // A {tenantid} template matches any single tenant segment.
-  const auto at = spec.issuer->find("{tenantid}");
-  if (at == std::string::npos) return false;
-  const auto prefix = spec.issuer->substr(0, at);
-  const auto suffix = spec.issuer->substr(at + 10);
-  if (iss.size() <= prefix.size() + suffix.size() || iss.rfind(prefix, 0) != 0 ||
-      iss.compare(iss.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return false;
-  }
-  const auto tenant = iss.substr(prefix.size(), iss.size() - prefix.size() - suffix.size());
-  return tenant.find('/') == std::string::npos;
-}
-
-// RFC 9207: an `iss` in the authorization response must be the provider's; a provider that
-// advertises it must send it. This defeats mix-up attacks across providers.
-core::Status check_callback_issuer(const providers::ProviderSpec& spec,
-                                   const std::optional<std::string>& iss) {
-  if (spec.issuer_in_callback == providers::CallbackIssuer::never) return core::Status{};
-  if (!iss) {
-    if (spec.issuer_in_callback == providers::CallbackIssuer::required) {
-      return invalid(
-          "the authorization response has no iss, which this provider always sends "
-          "(RFC 9207)");
-    }
-    return core::Status{};
-  }
-  if (!issuer_matches(spec, *iss)) {
-    return invalid("the authorization response's iss is not this provider's issuer (RFC 9207)");
-  }
-  return core::Status{};
 }
 
 }  // namespace
@@ -209,7 +140,7 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   // inside a co_await expression.)
   nlohmann::json details = {{"provider", request.provider}};
   if (request.error) {
-    outcome.error = sanitized_code(*request.error);
+    outcome.error = providers::sanitized_error_code(*request.error);
     // The user saying no is a refusal, not a provider failure worth retrying.
     outcome.failure = core::make_error(
         *outcome.error == "access_denied" ? core::Code::forbidden : core::Code::provider_error,
@@ -247,7 +178,7 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
   auto handle = co_await registry_.get(request.provider);
   if (!handle) co_return handle.error();
   const auto& provider = *handle->provider;
-  if (auto issuer = check_callback_issuer(provider.spec, request.iss); !issuer) {
+  if (auto issuer = providers::check_callback_issuer(provider.spec, request.iss); !issuer) {
     co_return issuer.error();
   }
   if (!request.code || request.code->empty()) co_return invalid("the callback carries no code");
@@ -287,14 +218,14 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
   } else if (provider.spec.account_source == providers::AccountSource::token_response) {
     account_source = exchange.tokens.raw;
   }
-  const auto account_id = text_at(account_source, provider.spec.account.id);
+  const auto account_id = providers::account_field(account_source, provider.spec.account.id);
   if (!account_id) {
     co_return core::make_error(core::Code::provider_error,
                                "the provider's answer does not name the account");
   }
   exchange.account_id = *account_id;
-  exchange.email = text_at(account_source, provider.spec.account.email);
-  exchange.name = text_at(account_source, provider.spec.account.name);
+  exchange.email = providers::account_field(account_source, provider.spec.account.email);
+  exchange.name = providers::account_field(account_source, provider.spec.account.name);
   co_return co_await store_connection(request, state, exchange);
 }
 
@@ -308,7 +239,7 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::store_conne
   integration.provider_account_id = exchange.account_id;
   integration.account_email = exchange.email;
   integration.account_name = exchange.name;
-  integration.granted_scopes = granted_scopes(exchange.tokens, state);
+  integration.granted_scopes = providers::granted_scopes(exchange.tokens, state.requested_scopes);
   integration.created_at = now;
   integration.updated_at = now;
 
