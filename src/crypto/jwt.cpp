@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "core/text.hpp"
 #include "crypto/encoding.hpp"
 
 namespace oauth_manager::crypto {
@@ -21,32 +23,67 @@ std::optional<nlohmann::json> decode_json_part(std::string_view part) {
   return json;
 }
 
-// NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional.
-std::optional<std::int64_t> numeric_date_ms(const nlohmann::json& claims, const char* name) {
+// The last second of year 9999: any later NumericDate is not a date but an attempt to overflow.
+constexpr double kLatestNumericDate = 253402300799.0;
+
+// NumericDate (RFC 7519 §2): seconds since the epoch, possibly fractional, checked to be a finite
+// number in [0, year 9999] before it is converted (a double beyond int64 is undefined behaviour).
+core::Result<std::int64_t> numeric_date_ms(const nlohmann::json& value, const char* name) {
+  const auto invalid = [name] {
+    return rejected(fmt::format("{} is not a valid NumericDate", name));
+  };
+  if (!value.is_number()) return invalid();
+  const auto seconds = value.get<double>();
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > kLatestNumericDate) return invalid();
+  return static_cast<std::int64_t>(seconds * 1000);
+}
+
+// nullopt when the claim is absent.
+core::Result<std::optional<std::int64_t>> optional_date_ms(const nlohmann::json& claims,
+                                                           const char* name) {
   const auto found = claims.find(name);
-  if (found == claims.end() || !found->is_number()) return std::nullopt;
-  return static_cast<std::int64_t>(found->get<double>() * 1000);
+  if (found == claims.end()) return std::optional<std::int64_t>{};
+  auto ms = numeric_date_ms(*found, name);
+  if (!ms) return ms.error();
+  return std::optional<std::int64_t>{*ms};
 }
 
 core::Status check_times(const nlohmann::json& claims, const ClaimRules& rules,
                          core::Timestamp now) {
   const auto now_ms = core::to_unix_ms(now);
   const auto leeway_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(rules.leeway).count();
-  if (claims.contains("exp") && !claims["exp"].is_number()) return rejected("exp is not a number");
-  const auto exp = numeric_date_ms(claims, "exp");
-  if (!exp) return rejected("the token has no exp claim; tokens must expire");
-  if (now_ms >= *exp + leeway_ms) return rejected("the token has expired");
-  if (claims.contains("nbf")) {
-    const auto nbf = numeric_date_ms(claims, "nbf");
-    if (!nbf) return rejected("nbf is not a number");
-    if (now_ms + leeway_ms < *nbf) return rejected("the token is not valid yet (nbf)");
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::min(rules.leeway, kMaxLeeway))
+          .count();
+  auto exp = optional_date_ms(claims, "exp");
+  if (!exp) return exp.error();
+  if (!*exp) return rejected("the token has no exp claim; tokens must expire");
+  if (now_ms >= **exp + leeway_ms) return rejected("the token has expired");
+  auto nbf = optional_date_ms(claims, "nbf");
+  if (!nbf) return nbf.error();
+  if (*nbf && now_ms + leeway_ms < **nbf) return rejected("the token is not valid yet (nbf)");
+  auto iat = optional_date_ms(claims, "iat");
+  if (!iat) return iat.error();
+  if (*iat && now_ms + leeway_ms < **iat) {
+    return rejected("the token was issued in the future (iat)");
   }
-  if (claims.contains("iat")) {
-    const auto iat = numeric_date_ms(claims, "iat");
-    if (!iat) return rejected("iat is not a number");
-    if (now_ms + leeway_ms < *iat) return rejected("the token was issued in the future (iat)");
-  }
+  return {};
+}
+
+// RFC 7515 §4.1.9: media types compare without case, and "application/" may be left out.
+std::string media_type(std::string_view typ) {
+  auto lower = core::ascii_lowercase(typ);
+  constexpr std::string_view kApplication = "application/";
+  if (lower.rfind(kApplication, 0) == 0) lower.erase(0, kApplication.size());
+  return lower;
+}
+
+core::Status check_type(const DecodedJwt& jwt, const ClaimRules& rules) {
+  if (!jwt.type) return {};
+  const auto type = media_type(*jwt.type);
+  const bool allowed =
+      std::any_of(rules.allowed_types.begin(), rules.allowed_types.end(),
+                  [&](const std::string& candidate) { return media_type(candidate) == type; });
+  if (!allowed) return rejected("the token's type (typ) is not accepted here");
   return {};
 }
 
@@ -121,10 +158,15 @@ core::Result<DecodedJwt> decode_jwt(std::string_view token, std::size_t max_byte
   }
   // RFC 7515 §4.1.11: a critical extension we do not understand makes the token invalid.
   if (header->contains("crit")) return rejected("the token uses critical header extensions");
-  DecodedJwt decoded{*algorithm, std::nullopt, *claims, std::string(token.substr(0, second_dot)),
-                     *signature};
+  DecodedJwt decoded{
+      *algorithm, std::nullopt, std::nullopt, *claims, std::string(token.substr(0, second_dot)),
+      *signature};
   if (const auto kid = header->find("kid"); kid != header->end() && kid->is_string()) {
     decoded.key_id = kid->get<std::string>();
+  }
+  if (const auto typ = header->find("typ"); typ != header->end()) {
+    if (!typ->is_string()) return rejected("the token header's typ is not a string");
+    decoded.type = typ->get<std::string>();
   }
   return decoded;
 }
@@ -143,6 +185,7 @@ core::Result<nlohmann::json> verify_jwt(const DecodedJwt& jwt,
   if (!key->verify(jwt.signing_input, jwt.signature)) {
     return rejected("the token's signature is invalid");
   }
+  if (auto type = check_type(jwt, rules); !type) return type.error();
   if (auto times = check_times(jwt.claims, rules, now); !times) return times.error();
   if (auto identity = check_identity(jwt.claims, rules); !identity) return identity.error();
   return jwt.claims;

@@ -197,6 +197,53 @@ TEST_F(JwtTest, RejectsAnEs256SignatureInDerForm) {
   EXPECT_EQ(rejection(wrong, {*verifier}), "the token's signature is invalid");
 }
 
+// exp far in the future once went double -> int64 unchecked (undefined behaviour); absurd and
+// non-finite NumericDates are refused by name.
+TEST_F(JwtTest, RejectsAbsurdNumericDates) {
+  for (const nlohmann::json& exp : {nlohmann::json(1e300), nlohmann::json(9.3e18),
+                                    nlohmann::json(-1), nlohmann::json(253402300800LL)}) {
+    const auto token = testing::sign_hs256(claims({{"exp", exp}}), kSecret);
+    EXPECT_EQ(rejection(token, hmac_keys()), "exp is not a valid NumericDate") << exp.dump();
+  }
+  const auto nbf = testing::sign_hs256(claims({{"nbf", 1e300}}), kSecret);
+  EXPECT_EQ(rejection(nbf, hmac_keys()), "nbf is not a valid NumericDate");
+  const auto iat = testing::sign_hs256(claims({{"iat", -5}}), kSecret);
+  EXPECT_EQ(rejection(iat, hmac_keys()), "iat is not a valid NumericDate");
+  const auto fractional = testing::sign_hs256(
+      claims({{"exp", static_cast<double>(clock_.unix_seconds()) + 60.5}}), kSecret);
+  EXPECT_EQ(rejection(fractional, hmac_keys()), "");
+}
+
+// Whatever leeway is configured, a token more than 300 s past its exp is expired.
+TEST_F(JwtTest, LeewayIsCappedAtFiveMinutes) {
+  const auto token = testing::sign_hs256(claims({{"exp", clock_.unix_seconds() - 301}}), kSecret);
+  auto decoded = decode_jwt(token);
+  ASSERT_TRUE(decoded);
+  auto generous = rules();
+  generous.leeway = std::chrono::hours(24);
+  auto verified = verify_jwt(*decoded, hmac_keys(), generous, clock_.now());
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().message, "the token has expired");
+}
+
+// A JWT of another kind signed by the same key (a logout token, a DPoP proof, an id_token
+// typed for another purpose) is not a caller's access token: an explicit typ must be allowed.
+TEST_F(JwtTest, RejectsATypeThatIsNotAllowed) {
+  for (const std::string typ : {"logout+jwt", "dpop+jwt", "secevent+jwt"}) {
+    const auto token = testing::sign_hs256(claims(), kSecret, {{"typ", typ}});
+    EXPECT_EQ(rejection(token, hmac_keys()), "the token's type (typ) is not accepted here") << typ;
+  }
+  for (const std::string typ : {"JWT", "jwt", "at+jwt", "application/at+jwt"}) {
+    const auto token = testing::sign_hs256(claims(), kSecret, {{"typ", typ}});
+    EXPECT_EQ(rejection(token, hmac_keys()), "") << typ;
+  }
+  nlohmann::json header = {{"alg", "HS256"}};
+  const auto untyped = testing::assemble_jws(header, claims(), "");
+  auto decoded = decode_jwt(untyped);
+  ASSERT_TRUE(decoded);
+  EXPECT_FALSE(decoded->type) << "no typ header is fine";
+}
+
 TEST_F(JwtTest, MessagesNeverRepeatTheToken) {
   const auto token = testing::sign_hs256(claims({{"exp", clock_.unix_seconds() - 100}}), kSecret);
   const auto message = rejection(token, hmac_keys());
