@@ -12,7 +12,8 @@ std::optional<std::string> Reply::header(const std::string& name) const {
 }
 
 ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::Clock& clock,
-                       std::unique_ptr<InProcessServer> server)
+                       std::unique_ptr<InProcessServer> server,
+                       const std::function<void(config::Config&)>& adjust)
     : clock_(clock), server_(std::move(server)) {
   env.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
   env.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
@@ -22,6 +23,7 @@ ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::
     throw std::runtime_error("bad test config: " + loaded.problems[0].key + ": " +
                              loaded.problems[0].message);
   }
+  if (adjust) adjust(*loaded.config);
   auto service = app::Service::create(*loaded.config, clock_);
   if (!service) throw std::runtime_error(service.error().message);
   service_ = std::move(*service);

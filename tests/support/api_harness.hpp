@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,11 +28,13 @@ struct Reply {
 // One service wired from a real configuration (the environment `env` on top of a data key, an
 // HS256 caller secret and, unless `env` names one, a SQLite file in `dir`), behind a real HTTP
 // server: `server` when given (made by InProcessServer::bound(), so `env` could name its port),
-// else a new one on an ephemeral port.
+// else a new one on an ephemeral port. `adjust` changes the loaded configuration where no key
+// reaches (timing a test scales down).
 class ApiHarness {
  public:
   ApiHarness(const TempDir& dir, config::Environment env, const core::Clock& clock,
-             std::unique_ptr<InProcessServer> server = nullptr);
+             std::unique_ptr<InProcessServer> server = nullptr,
+             const std::function<void(config::Config&)>& adjust = {});
   ~ApiHarness();
 
   app::Service& service() { return *service_; }
