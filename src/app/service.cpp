@@ -109,9 +109,11 @@ Service::Service(const config::Config& config, const core::Clock& clock,
     auto options = outbound_options(config);
     options.allow_insecure_loopback = config.webhooks.allow_insecure_loopback;
     webhook_http_ = std::make_unique<net::HttpClient>(options);
-    webhooks_ = std::make_unique<events::WebhookDispatcher>(
-        events::WebhookSettings{*config.webhooks.url, config.webhooks.secret}, *webhook_http_,
-        clock_, random_);
+    events::WebhookSettings settings{*config.webhooks.url, config.webhooks.secret};
+    settings.first_retry = config.webhooks.first_retry;
+    settings.max_retry = config.webhooks.max_retry;
+    webhooks_ = std::make_unique<events::WebhookDispatcher>(std::move(settings), *webhook_http_,
+                                                            clock_, random_);
     connect_flow_.set_publisher(webhooks_.get());
     refresh_engine_.set_publisher(webhooks_.get());
     disconnect_.set_publisher(webhooks_.get());

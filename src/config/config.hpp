@@ -80,6 +80,9 @@ struct WebhooksConfig {
   std::optional<std::string> url;
   std::string secret;  // required with url; never logged
   bool allow_insecure_loopback = false;
+  // Retry backoff; no key sets it (the defaults suit receivers), tests scale it down.
+  std::chrono::milliseconds first_retry{1000};
+  std::chrono::milliseconds max_retry{std::chrono::minutes(5)};
 };
 
 // Token lifecycle settings.

@@ -11,6 +11,7 @@
 #include "support/oidc_provider_peer.hpp"
 #include "support/raw_http.hpp"
 #include "support/running_service.hpp"
+#include "support/tcp_forwarder.hpp"
 #include "support/test_servers.hpp"
 
 namespace oauth_manager {
@@ -20,8 +21,11 @@ const std::string kBinary = OAUTH_MANAGER_BINARY;
 
 TEST(Replicas, TwoProcessesOnOnePostgresRefreshAnExpiringTokenOnce) {
   OAM_REQUIRE_POSTGRES(server_url);
-  const auto port_a = testing::free_port();
-  const auto callback = "http://127.0.0.1:" + std::to_string(port_a) + "/v1/oauth/callback/testidp";
+  // The provider must know the redirect URI and the replicas their public URL before they
+  // start, and a process bound to port 0 tells its port only once it runs: the public URL is a
+  // load balancer's (a forwarder the test binds first), which leads to replica A.
+  testing::TcpForwarder front;
+  const auto callback = front.url() + "/v1/oauth/callback/testidp";
   testing::OidcProviderPeer::Options options;
   options.redirect_uris = {callback};
   options.access_token_ttl_seconds = 30;  // the first token is about to expire
@@ -29,7 +33,7 @@ TEST(Replicas, TwoProcessesOnOnePostgresRefreshAnExpiringTokenOnce) {
   testing::PostgresSchema schema(*server_url);
   const std::map<std::string, std::string> common = {
       {"OAUTH_MANAGER_DATABASE_URL", schema.url()},
-      {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://127.0.0.1:" + std::to_string(port_a)},
+      {"OAUTH_MANAGER_SERVER_PUBLIC_URL", front.url()},
       {"OAUTH_MANAGER_PROVIDERS_TESTIDP_ISSUER", peer->issuer()},
       {"OAUTH_MANAGER_PROVIDERS_TESTIDP_CLIENT_ID", options.client_id},
       {"OAUTH_MANAGER_PROVIDERS_TESTIDP_CLIENT_SECRET", options.client_secret},
@@ -37,12 +41,11 @@ TEST(Replicas, TwoProcessesOnOnePostgresRefreshAnExpiringTokenOnce) {
       {"OAUTH_MANAGER_PROVIDERS_TESTIDP_SCOPES", "openid,email,offline_access"},
       {"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
       {"OAUTH_MANAGER_TOKENS_BACKGROUND_REFRESH", "false"}};
-  auto env_a = common;
-  env_a["OAUTH_MANAGER_SERVER_LISTEN"] = "127.0.0.1:" + std::to_string(port_a);
   testing::TempDir dir_a;
   testing::TempDir dir_b;
-  testing::RunningService a(kBinary, dir_a, env_a);
+  testing::RunningService a(kBinary, dir_a, common);
   ASSERT_NE(a.port(), 0) << a.process().stderr_text();
+  front.start(a.port());
   testing::RunningService b(kBinary, dir_b, common);
   ASSERT_NE(b.port(), 0) << b.process().stderr_text();
 

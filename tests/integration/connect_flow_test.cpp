@@ -18,6 +18,7 @@
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
 #include "support/browser.hpp"
+#include "support/in_process_server.hpp"
 #include "support/manual_clock.hpp"
 #include "support/oidc_provider_peer.hpp"
 #include "support/raw_http.hpp"
@@ -42,7 +43,10 @@ std::string read_bytes(const std::filesystem::path& file) {
 class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    port_ = testing::free_port();
+    // The provider must know the redirect URI and the service its public URL before either
+    // starts: bind the service's port first, and serve on it once the service is built.
+    auto server = testing::InProcessServer::bound();
+    port_ = server->port();
     callback_ = "http://127.0.0.1:" + std::to_string(port_) + "/v1/oauth/callback/testidp";
     OidcProviderPeer::Options options;
     options.redirect_uris = {callback_};
@@ -63,7 +67,7 @@ class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
     };
     OAM_BACKEND_URL(url, GetParam(), "sqlite://" + (dir_ / "api.db").string(), schema_);
     env.emplace("OAUTH_MANAGER_DATABASE_URL", url);
-    api_ = std::make_unique<ApiHarness>(dir_, env, clock_, port_);
+    api_ = std::make_unique<ApiHarness>(dir_, env, clock_, std::move(server));
   }
 
   void TearDown() override {

@@ -12,8 +12,9 @@ std::optional<std::string> Reply::header(const std::string& name) const {
 }
 
 ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::Clock& clock,
-                       std::uint16_t port)
-    : clock_(clock) {
+                       std::unique_ptr<InProcessServer> server,
+                       const std::function<void(config::Config&)>& adjust)
+    : clock_(clock), server_(std::move(server)) {
   env.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
   env.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
   env.emplace("OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "api.db").string());
@@ -22,11 +23,16 @@ ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::
     throw std::runtime_error("bad test config: " + loaded.problems[0].key + ": " +
                              loaded.problems[0].message);
   }
+  if (adjust) adjust(*loaded.config);
   auto service = app::Service::create(*loaded.config, clock_);
   if (!service) throw std::runtime_error(service.error().message);
   service_ = std::move(*service);
   if (!service_->store().migrate()) throw std::runtime_error("migration failed");
-  server_ = std::make_unique<InProcessServer>(service_->router(), 2, port);
+  if (server_) {
+    server_->serve(service_->router());
+  } else {
+    server_ = std::make_unique<InProcessServer>(service_->router(), 2);
+  }
 }
 
 ApiHarness::~ApiHarness() {

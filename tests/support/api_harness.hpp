@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +27,14 @@ struct Reply {
 
 // One service wired from a real configuration (the environment `env` on top of a data key, an
 // HS256 caller secret and, unless `env` names one, a SQLite file in `dir`), behind a real HTTP
-// server on `port` (0: any).
+// server: `server` when given (made by InProcessServer::bound(), so `env` could name its port),
+// else a new one on an ephemeral port. `adjust` changes the loaded configuration where no key
+// reaches (timing a test scales down).
 class ApiHarness {
  public:
   ApiHarness(const TempDir& dir, config::Environment env, const core::Clock& clock,
-             std::uint16_t port = 0);
+             std::unique_ptr<InProcessServer> server = nullptr,
+             const std::function<void(config::Config&)>& adjust = {});
   ~ApiHarness();
 
   app::Service& service() { return *service_; }

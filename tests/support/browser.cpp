@@ -1,10 +1,5 @@
 #include "support/browser.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <sstream>
 #include <stdexcept>
 
@@ -87,12 +82,6 @@ Browser::Page Browser::open(const std::string& start, const std::string& stop_be
     url = *location;
   }
   throw std::runtime_error("too many redirects from " + start);
-}
-
-std::uint16_t free_port() {
-  std::uint16_t port = 0;
-  ::close(listen_on_loopback(port));
-  return port;
 }
 
 }  // namespace oauth_manager::testing

@@ -30,7 +30,4 @@ class Browser {
   std::vector<std::string> history_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-std::uint16_t free_port();
-
 }  // namespace oauth_manager::testing

@@ -64,5 +64,14 @@ TEST(Problem, InvalidUtf8InADetailStillYieldsValidJson) {
   EXPECT_TRUE(nlohmann::json::accept(response.body));
 }
 
+TEST(Problem, RetryAfterIsWholeSecondsAtLeastOne) {
+  auto error = core::make_error(core::Code::rate_limited, "slow down");
+  error.retry_after = std::chrono::seconds(0);
+  const auto response = api::problem_response(error, http::Request{});
+  EXPECT_EQ(response.status, 429);
+  ASSERT_EQ(response.headers.size(), 1U);
+  EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+}
+
 }  // namespace
 }  // namespace oauth_manager::api
