@@ -73,7 +73,9 @@ boost::asio::awaitable<bool> write_audit(GuardServices& services, core::AuditEve
 
 Awaitable reject_unauthenticated(GuardServices& services, const EndpointPolicy& policy,
                                  http::Request& request, const core::Error& error) {
-  if (auto allowed = co_await take_rate_token(services, "ip:" + request.remote_ip); !allowed) {
+  // A named key, not a temporary inside the co_await (g++ 12 destroys those twice: GCC 99576).
+  const auto key = "ip:" + request.remote_ip;
+  if (auto allowed = co_await take_rate_token(services, key); !allowed) {
     co_return problem_response(allowed.error(), request);
   }
   auto event = base_event(request, policy);

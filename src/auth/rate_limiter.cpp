@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace oauth_manager::auth {
@@ -11,6 +12,9 @@ namespace {
 // to refill: they hold no state worth keeping. One sweep walks every key, so it is amortised over
 // the interval instead of paid by every request.
 constexpr std::chrono::seconds kMinSweepInterval{1};
+// ... and at most this long apart, whatever the limits, so keys from many addresses cannot pile
+// up for days when a burst takes long to refill.
+constexpr std::chrono::seconds kMaxSweepInterval{60};
 
 // KEYS[1] bucket; ARGV[1] tokens per second; ARGV[2] burst. Returns {allowed, retry_after_ms}.
 constexpr const char* kTokenBucketScript = R"lua(
@@ -40,9 +44,10 @@ return {allowed, retry}
 LocalRateLimiter::LocalRateLimiter(RateLimit limit, const core::Clock& clock)
     : limit_(limit),
       clock_(clock),
-      sweep_interval_(std::max<std::chrono::seconds>(
-          kMinSweepInterval, std::chrono::seconds(static_cast<std::int64_t>(
-                                 std::ceil(static_cast<double>(limit.burst) / limit.per_second))))),
+      sweep_interval_(std::clamp<std::chrono::seconds>(
+          std::chrono::seconds(static_cast<std::int64_t>(
+              std::ceil(static_cast<double>(limit.burst) / limit.per_second))),
+          kMinSweepInterval, kMaxSweepInterval)),
       last_sweep_(clock.now()) {}
 
 std::size_t LocalRateLimiter::tracked_keys() {
@@ -51,7 +56,9 @@ std::size_t LocalRateLimiter::tracked_keys() {
 }
 
 void LocalRateLimiter::sweep_if_due(core::Timestamp now) {
-  if (now - last_sweep_ < sweep_interval_) return;
+  // A wall clock stepped back counts as due, so sweeping never stops until it catches up.
+  const auto since = now - last_sweep_;
+  if (since >= std::chrono::seconds(0) && since < sweep_interval_) return;
   last_sweep_ = now;
   std::erase_if(buckets_, [&](const auto& entry) {
     const auto idle = std::chrono::duration<double>(now - entry.second.updated).count();

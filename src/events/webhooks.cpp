@@ -48,13 +48,15 @@ void WebhookDispatcher::wake() {
 }
 
 void WebhookDispatcher::start(boost::asio::io_context& io) {
+  std::shared_ptr<boost::asio::steady_timer> wakeup;
   {
     std::lock_guard lock(mutex_);
     strand_ = std::make_unique<boost::asio::strand<boost::asio::io_context::executor_type>>(
         boost::asio::make_strand(io));
     wakeup_ = std::make_shared<boost::asio::steady_timer>(*strand_);
+    wakeup = wakeup_;
   }
-  boost::asio::co_spawn(*strand_, loop(), boost::asio::detached);
+  boost::asio::co_spawn(wakeup->get_executor(), loop(wakeup), boost::asio::detached);
 }
 
 void WebhookDispatcher::stop() {
@@ -93,8 +95,8 @@ void WebhookDispatcher::retry_later(Pending pending) {
 
 // No lock is held across a co_await, nor declared in this coroutine at all: g++ 12 mishandles
 // such locals in loops of coroutines (the retry path once stalled the loop).
-boost::asio::awaitable<void> WebhookDispatcher::loop() {
-  const auto wakeup = wakeup_;
+boost::asio::awaitable<void> WebhookDispatcher::loop(
+    std::shared_ptr<boost::asio::steady_timer> wakeup) {
   while (!stopping_) {
     auto next = next_due();
     if (!next.pending) {

@@ -64,7 +64,8 @@ class WebhookDispatcher final : public EventPublisher {
     std::optional<Pending> pending;
     std::chrono::steady_clock::time_point wake_at = std::chrono::steady_clock::time_point::max();
   };
-  boost::asio::awaitable<void> loop();
+  // `wakeup` is the loop's own reference to wakeup_, which release() may drop meanwhile.
+  boost::asio::awaitable<void> loop(std::shared_ptr<boost::asio::steady_timer> wakeup);
   boost::asio::awaitable<bool> deliver(const Pending& pending);
   Next next_due();
   void wake();

@@ -19,26 +19,25 @@ struct BackgroundRefresher::Round {
   core::AsyncEvent finished;
 };
 
-namespace {
+namespace {}  // namespace
 
-// Counts a worker out when it ends, however it ends (an exception included), so a round never
-// waits for a worker that is gone.
-class WorkerExit {
+// Counts a worker out when it ends, however it ends: normally, by an exception, or with its frame
+// destroyed before it ever ran (io_context stopped). It is made before the worker is spawned and
+// moved into it as a parameter, which is destroyed even when the body never starts.
+class BackgroundRefresher::WorkerExit {
  public:
-  explicit WorkerExit(std::atomic<int>& running, core::AsyncEvent& finished)
-      : running_(running), finished_(finished) {}
+  explicit WorkerExit(std::shared_ptr<Round> round) : round_(std::move(round)) {}
+  WorkerExit(WorkerExit&& other) noexcept = default;
+  WorkerExit& operator=(WorkerExit&&) = delete;
   WorkerExit(const WorkerExit&) = delete;
   WorkerExit& operator=(const WorkerExit&) = delete;
   ~WorkerExit() {
-    if (--running_ == 0) finished_.set();
+    if (round_ && --round_->running == 0) round_->finished.set();
   }
 
  private:
-  std::atomic<int>& running_;
-  core::AsyncEvent& finished_;
+  std::shared_ptr<Round> round_;
 };
-
-}  // namespace
 
 BackgroundRefresher::BackgroundRefresher(store::Store& store, core::BlockingPool& blocking,
                                          TokenService& tokens, const core::Clock& clock,
@@ -96,14 +95,16 @@ boost::asio::awaitable<void> BackgroundRefresher::round() {
   const int workers = std::min<int>(settings_.concurrency, static_cast<int>(count));
   work->running = workers;
   for (int i = 0; i < workers; ++i) {
-    boost::asio::co_spawn(*strand_, work_through(work), boost::asio::detached);
+    WorkerExit exit(work);
+    boost::asio::co_spawn(*strand_, work_through(work, std::move(exit)), boost::asio::detached);
   }
   co_await work->finished.wait();
   log::info("refresher.round", {{"expiring", count}});
 }
 
-boost::asio::awaitable<void> BackgroundRefresher::work_through(std::shared_ptr<Round> work) {
-  const WorkerExit exit(work->running, work->finished);
+// `exit` is held for its destructor: it counts this worker out when the frame goes.
+boost::asio::awaitable<void> BackgroundRefresher::work_through(std::shared_ptr<Round> work,
+                                                               [[maybe_unused]] WorkerExit exit) {
   for (auto index = work->next++; index < work->ids.size() && !stopping_; index = work->next++) {
     co_await refresh_one(work->ids[index]);
   }

@@ -45,7 +45,8 @@ class BackgroundRefresher {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> round();
   struct Round;
-  boost::asio::awaitable<void> work_through(std::shared_ptr<Round> work);
+  class WorkerExit;
+  boost::asio::awaitable<void> work_through(std::shared_ptr<Round> work, WorkerExit exit);
   boost::asio::awaitable<void> refresh_one(const std::string& id);
 
   store::Store& store_;

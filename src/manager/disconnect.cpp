@@ -51,13 +51,16 @@ boost::asio::awaitable<nlohmann::json> Disconnect::revoke_at_provider(
   const auto& provider = *handle->provider;
   // The refresh token first: revoking it ends the grant, and with it (RFC 7009 §2.1, Google)
   // the access tokens issued from it.
+  // Named hints, not temporaries inside the co_await (g++ 12 destroys those twice: GCC 99576).
+  const std::string refresh_hint = "refresh_token";
+  const std::string access_hint = "access_token";
   if (current->tokens.refresh_token) {
     auto revoked =
-        co_await handle->oauth->revoke(provider, *current->tokens.refresh_token, "refresh_token");
+        co_await handle->oauth->revoke(provider, *current->tokens.refresh_token, refresh_hint);
     outcome["refresh_token"] = revoked ? "revoked" : revoked.error().message;
   }
   auto revoked =
-      co_await handle->oauth->revoke(provider, current->tokens.access_token, "access_token");
+      co_await handle->oauth->revoke(provider, current->tokens.access_token, access_hint);
   outcome["access_token"] = revoked ? "revoked" : revoked.error().message;
   co_return outcome;
 }

@@ -36,7 +36,7 @@ class SingleFlight {
       }
       flight = slot;
     }
-    if (leader) co_return co_await lead(key, flight, std::move(work));
+    if (leader) co_return co_await lead(key, std::move(flight), std::move(work));
     co_return co_await follow(flight);
   }
 
@@ -47,17 +47,33 @@ class SingleFlight {
     core::AsyncEvent done;
   };
 
-  boost::asio::awaitable<T> lead(const std::string& key, std::shared_ptr<Flight> flight,
-                                 Work work) {
-    std::optional<T> result;
-    try {
-      result.emplace(co_await work());
-    } catch (...) {
-      finish(key, flight, std::nullopt);
-      throw;
+  // Finishes the flight however the leader ends: with a result, an exception, or its frame
+  // destroyed without resuming (io_context stopped); otherwise its followers would wait forever.
+  class Finisher {
+   public:
+    Finisher(SingleFlight& owner, std::string key, std::shared_ptr<Flight> flight)
+        : owner_(owner), key_(std::move(key)), flight_(std::move(flight)) {}
+    Finisher(const Finisher&) = delete;
+    Finisher& operator=(const Finisher&) = delete;
+    ~Finisher() {
+      if (flight_) owner_.finish(key_, flight_, std::nullopt);
     }
-    finish(key, flight, *result);
-    co_return std::move(*result);
+    void succeed(const T& result) {
+      owner_.finish(key_, flight_, result);
+      flight_.reset();
+    }
+
+   private:
+    SingleFlight& owner_;
+    std::string key_;
+    std::shared_ptr<Flight> flight_;
+  };
+
+  boost::asio::awaitable<T> lead(std::string key, std::shared_ptr<Flight> flight, Work work) {
+    Finisher finisher(*this, std::move(key), std::move(flight));
+    T result = co_await work();
+    finisher.succeed(result);
+    co_return result;
   }
 
   void finish(const std::string& key, const std::shared_ptr<Flight>& flight,
