@@ -19,7 +19,9 @@ auth::AuthSettings auth_settings(const config::AuthConfig& auth) {
   settings.claims.issuer = auth.issuer;
   settings.claims.audience = auth.audience;
   settings.claims.leeway = std::chrono::seconds(auth.leeway_seconds);
-  settings.roles_claim = auth.roles_claim;
+  settings.claims.allowed_types = auth.allowed_types;
+  settings.permissions.roles_claim = auth.roles_claim;
+  settings.permissions.scope_prefix = auth.scope_prefix;
   settings.roles = auth.roles;
   settings.session_claim = auth.session_claim;
   settings.session_key_pattern = auth.session_key_pattern;

@@ -44,7 +44,7 @@ boost::asio::awaitable<core::Result<core::Caller>> Authenticator::authenticate(
   if (!keys) co_return keys.error();
   auto claims = crypto::verify_jwt(*decoded, *keys, settings_.claims, clock_.now());
   if (!claims) co_return claims.error();
-  auto caller = caller_from_claims(*claims, settings_.roles_claim, settings_.roles);
+  auto caller = caller_from_claims(*claims, settings_.permissions, settings_.roles);
   if (auto session = co_await check_session(caller, *claims); !session) co_return session.error();
   co_return caller;
 }

@@ -15,7 +15,7 @@ namespace oauth_manager::auth {
 struct AuthSettings {
   crypto::ClaimRules claims;
   std::size_t max_token_bytes = 8192;
-  std::string roles_claim = "roles";
+  PermissionClaims permissions;
   RoleMap roles = default_roles();
   // Session revocation: when set, the claim's value fills {sid} in the pattern, and that Redis
   // key must exist.

@@ -14,11 +14,27 @@ RoleMap default_roles() {
   };
 }
 
-core::Caller caller_from_claims(const nlohmann::json& claims, std::string_view roles_claim,
+namespace {
+
+void grant_prefixed_scopes(core::Caller& caller, const nlohmann::json& claims,
+                           const std::string& prefix) {
+  const auto scope = claims.find("scope");
+  if (scope == claims.end() || !scope->is_string()) return;
+  for (const auto& word : core::split_scopes(scope->get<std::string>())) {
+    if (word.size() <= prefix.size() || word.compare(0, prefix.size(), prefix) != 0) continue;
+    if (const auto permission = core::parse_permission(word.substr(prefix.size()))) {
+      caller.granted.insert(*permission);
+    }
+  }
+}
+
+}  // namespace
+
+core::Caller caller_from_claims(const nlohmann::json& claims, const PermissionClaims& where,
                                 const RoleMap& roles) {
   core::Caller caller;
   caller.subject = claims.value("sub", "");
-  const auto roles_value = claims.find(std::string(roles_claim));
+  const auto roles_value = claims.find(where.roles_claim);
   if (roles_value != claims.end() && roles_value->is_array()) {
     for (const auto& role : *roles_value) {
       if (role.is_string()) caller.roles.push_back(role.get<std::string>());
@@ -31,11 +47,7 @@ core::Caller caller_from_claims(const nlohmann::json& claims, std::string_view r
       caller.granted.insert(found->second.begin(), found->second.end());
     }
   }
-  if (const auto scope = claims.find("scope"); scope != claims.end() && scope->is_string()) {
-    for (const auto& name : core::split_scopes(scope->get<std::string>())) {
-      if (const auto permission = core::parse_permission(name)) caller.granted.insert(*permission);
-    }
-  }
+  if (where.scope_prefix) grant_prefixed_scopes(caller, claims, *where.scope_prefix);
   return caller;
 }
 

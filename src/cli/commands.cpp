@@ -68,14 +68,24 @@ int mint_token_command(const config::Config& config, const MintTokenOptions& opt
                "public key or JWKS URL, the application that holds the private key mints tokens\n");
     return kExitFailure;
   }
+  if (!options.scopes.empty() && !config.auth.scope_prefix) {
+    fmt::print(stderr,
+               "oauth-manager mint-token: --scope needs [auth] scope_prefix (only prefixed scope "
+               "words grant permissions); use --role instead\n");
+    return kExitFailure;
+  }
   const auto now = core::to_unix_ms(core::SystemClock{}.now()) / 1000;
   nlohmann::json claims = {{"sub", options.subject},
+                           {"aud", config.auth.audience},
                            {"iat", now},
                            {"exp", now + options.ttl_seconds},
                            {config.auth.roles_claim, options.roles}};
   if (config.auth.issuer) claims["iss"] = *config.auth.issuer;
-  if (config.auth.audience) claims["aud"] = *config.auth.audience;
-  if (!options.scopes.empty()) claims["scope"] = core::join_scopes(options.scopes);
+  if (!options.scopes.empty()) {
+    std::vector<std::string> prefixed;
+    for (const auto& scope : options.scopes) prefixed.push_back(*config.auth.scope_prefix + scope);
+    claims["scope"] = core::join_scopes(prefixed);
+  }
   if (options.session_id && config.auth.session_claim) {
     claims[*config.auth.session_claim] = *options.session_id;
   }

@@ -51,9 +51,14 @@ struct AuthConfig {
   std::optional<std::string> jwks_url;
   bool allow_insecure_loopback = false;  // jwks_url may be http:// on 127.0.0.1 (tests)
   std::optional<std::string> issuer;
-  std::optional<std::string> audience;
+  std::string audience;  // required: the aud this service's callers put in their JWTs
   int leeway_seconds = 30;
   std::string roles_claim = "roles";
+  // Permissions may also come from the `scope` claim, but only from words with this prefix
+  // (e.g. "oauth-manager:" grants tokens:read for "oauth-manager:tokens:read"); unset, scopes
+  // grant nothing, so another API's access token cannot name our permissions.
+  std::optional<std::string> scope_prefix;
+  std::vector<std::string> allowed_types = {"JWT", "at+jwt"};  // an explicit typ must be one
   std::optional<std::string> session_claim;
   std::string session_key_pattern = "session:{sid}";
   bool session_fail_open = false;

@@ -47,6 +47,8 @@ constexpr std::array kKeys = {
     KeySpec{"auth", "audience", Kind::string},
     KeySpec{"auth", "leeway_seconds", Kind::integer},
     KeySpec{"auth", "roles_claim", Kind::string},
+    KeySpec{"auth", "scope_prefix", Kind::string},
+    KeySpec{"auth", "allowed_types", Kind::string_list},
     KeySpec{"auth", "session_claim", Kind::string},
     KeySpec{"auth", "session_key_pattern", Kind::string},
     KeySpec{"auth", "session_failure", Kind::string},

@@ -115,9 +115,24 @@ void ConfigBuilder::build_auth(AuthConfig& auth, const RedisConfig& redis) {
   }
   build_auth_keys(auth);
   auth.issuer = non_empty_string("auth", "issuer");
-  auth.audience = non_empty_string("auth", "audience");
-  auth.leeway_seconds = integer_in_range("auth", "leeway_seconds", auth.leeway_seconds, 0, 600);
+  if (auto audience = non_empty_string("auth", "audience")) {
+    auth.audience = *audience;
+  } else {
+    problem("auth.audience",
+            "required: the value your application puts in the aud claim of the JWTs it sends "
+            "here, e.g. \"oauth-manager\"; without it, any JWT signed by the same key (an access "
+            "token meant for another API) would be accepted");
+  }
+  auth.leeway_seconds = integer_in_range("auth", "leeway_seconds", auth.leeway_seconds, 0, 300);
   if (auto claim = non_empty_string("auth", "roles_claim")) auth.roles_claim = *claim;
+  auth.scope_prefix = non_empty_string("auth", "scope_prefix");
+  if (const auto* types = raw<std::vector<std::string>>("auth", "allowed_types")) {
+    if (types->empty()) {
+      problem("auth.allowed_types", "must name at least one type, e.g. [\"JWT\", \"at+jwt\"]");
+    } else {
+      auth.allowed_types = *types;
+    }
+  }
   auth.session_claim = non_empty_string("auth", "session_claim");
   if (auto pattern = non_empty_string("auth", "session_key_pattern")) {
     if (pattern->find("{sid}") == std::string::npos) {

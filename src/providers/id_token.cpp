@@ -75,6 +75,8 @@ boost::asio::awaitable<core::Result<nlohmann::json>> validate_id_token(
   auto verification_keys = co_await keys.keys_for(decoded->key_id);
   if (!verification_keys) co_return rejected(verification_keys.error().message);
   crypto::ClaimRules rules{std::nullopt, provider.client_id, kLeeway};
+  // An ID token is never an access token (RFC 9068 §4 gives at+jwt to those): only JWT, or none.
+  rules.allowed_types = {"JWT"};
   auto claims = crypto::verify_jwt(*decoded, *verification_keys, rules, now);
   if (!claims) co_return rejected(claims.error().message);
   if (!claims->contains("iat")) co_return rejected("no iat claim");

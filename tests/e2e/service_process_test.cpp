@@ -63,17 +63,19 @@ TEST(Cli, CheckConfigListsEveryProblemWithItsFix) {
   const auto result =
       run_command({kBinary, "check-config", "--config", (dir / "bad.toml").string()});
   EXPECT_EQ(result.status, 2);
-  EXPECT_NE(result.err.find("4 problems"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("5 problems"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("auth.hs256_secret_file"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("auth.audience"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("did you mean \"server.listen\""), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("database.url"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("gen-key"), std::string::npos) << result.err;
 }
 
 TEST(Cli, CheckConfigAcceptsAValidConfigurationFromTheEnvironment) {
-  const auto result = run_command(
-      {kBinary, "check-config"},
-      {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey}, {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
+  const auto result =
+      run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                                              {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+                                              {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}});
   EXPECT_EQ(result.status, 0) << result.err;
   EXPECT_NE(result.out.find("configuration is valid"), std::string::npos);
   EXPECT_EQ(result.out.find("AAECAwQF"), std::string::npos) << "key material must not be printed";
@@ -99,9 +101,10 @@ TEST(Cli, GenKeyWritesAPrivateFileAndNeverOverwrites) {
   EXPECT_NE(second.status, 0);
   EXPECT_EQ(testing::read_file(file), contents);
   // And the file is usable as configured key material.
-  const auto check = run_command(
-      {kBinary, "check-config"},
-      {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file}, {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
+  const auto check =
+      run_command({kBinary, "check-config"}, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", file},
+                                              {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+                                              {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}});
   EXPECT_EQ(check.status, 0) << check.err;
 }
 
@@ -110,6 +113,7 @@ TEST(Cli, MigrateIsIdempotent) {
   const std::map<std::string, std::string> env = {
       {"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
       {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+      {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"},
       {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "db" / "m.db").string()}};
   const auto first = run_command({kBinary, "migrate"}, env);
   ASSERT_EQ(first.status, 0) << first.err;
@@ -144,6 +148,7 @@ TEST(Service, AMintedDevelopmentTokenCallsTheApiAndItsAuditShowsIt) {
   const std::map<std::string, std::string> env = {
       {"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
       {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+      {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"},
       {"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}};
   RunningService service(kBinary, dir, env);
   ASSERT_NE(service.port(), 0) << service.process().stderr_text();
@@ -229,6 +234,7 @@ TEST(Service, AnAddressInUseIsAClearStartupError) {
       run_command({kBinary, "serve"},
                   {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
                    {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+                   {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"},
                    {"OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:" + std::to_string(first.port())},
                    {"OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "var" / "b.db").string()}});
   EXPECT_EQ(second.status, 1);

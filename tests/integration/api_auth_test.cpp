@@ -115,7 +115,7 @@ TEST_F(ApiAuthTest, AUserWithAuditReadSeesOnlyTheirOwnTrail) {
   const auto bobs = connect("bob", "b-1");
   const auto bob = api_->token("bob", {"user"});
   ASSERT_EQ(api_->get("/v1/integrations/" + bobs.id, bob).status, 200);  // audited for bob
-  const auto alice = api_->token("alice", {"user"}, {{"scope", "audit:read"}});
+  const auto alice = api_->token("alice", {"user"}, {{"scope", "oauth-manager:audit:read"}});
 
   EXPECT_EQ(api_->get("/v1/audit?user_id=bob", alice).status, 404);
   const auto by_integration = api_->get("/v1/audit?integration_id=" + bobs.id, alice);
@@ -218,6 +218,21 @@ TEST_F(ApiAuthTest, TheAuditTrailPagesWithACursorAndFiltersByTime) {
   EXPECT_EQ(seen.size(), 5U);
   const auto future = api_->get("/v1/audit?since=2100-01-01T00:00:00Z", admin);
   EXPECT_TRUE(future.body["events"].empty());
+}
+
+// Another API's access token, signed by the same key: it names another audience (or none), and
+// its scopes name our permissions without our prefix. It must not read anybody's records.
+TEST_F(ApiAuthTest, AJwtMeantForAnotherApiIsRefused) {
+  connect("bob", "b-1");
+  const auto other_api = api_->token("mallory", {}, {{"aud", "billing-api"}, {"scope", "admin"}});
+  EXPECT_EQ(api_->get("/v1/integrations?user_id=bob", other_api).status, 401);
+  const auto without_aud = api_->token("mallory", {"admin"}, {{"aud", nullptr}});
+  EXPECT_EQ(api_->get("/v1/integrations?user_id=bob", without_aud).status, 401);
+  const auto our_audience = api_->token("mallory", {}, {{"scope", "admin users:any tokens:read"}});
+  EXPECT_EQ(api_->get("/v1/integrations?user_id=bob", our_audience).status, 403);
+  const auto ours = api_->token("mallory", {"admin"});
+  EXPECT_EQ(api_->get("/v1/integrations?user_id=bob", ours).status, 200)
+      << "the same claims with our audience and a role do pass";
 }
 
 TEST_F(ApiAuthTest, TheOpenApiDocumentDescribesExactlyTheRouter) {

@@ -17,6 +17,8 @@ ApiHarness::ApiHarness(const TempDir& dir, config::Environment env, const core::
     : clock_(clock), server_(std::move(server)) {
   env.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
   env.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
+  env.emplace("OAUTH_MANAGER_AUTH_AUDIENCE", kHarnessAudience);
+  env.emplace("OAUTH_MANAGER_AUTH_SCOPE_PREFIX", "oauth-manager:");
   env.emplace("OAUTH_MANAGER_DATABASE_URL", "sqlite://" + (dir / "api.db").string());
   auto loaded = config::load_config(std::nullopt, env);
   if (!loaded.config) {
@@ -48,7 +50,11 @@ ApiHarness::~ApiHarness() {
 std::string ApiHarness::token(const std::string& subject, const std::vector<std::string>& roles,
                               const nlohmann::json& extra) const {
   const auto now = core::to_unix_ms(clock_.now()) / 1000;
-  nlohmann::json claims = {{"sub", subject}, {"roles", roles}, {"iat", now}, {"exp", now + 600}};
+  nlohmann::json claims = {{"sub", subject},
+                           {"aud", kHarnessAudience},
+                           {"roles", roles},
+                           {"iat", now},
+                           {"exp", now + 600}};
   claims.update(extra);
   return sign_hs256(claims, kHarnessJwtSecret);
 }

@@ -15,6 +15,8 @@
 
 namespace oauth_manager::testing {
 
+// The aud every harness caller JWT carries, as the service requires (auth.audience).
+inline constexpr const char* kHarnessAudience = "oauth-manager";
 inline constexpr const char* kHarnessJwtSecret = "an-api-test-jwt-secret-of-at-least-32-bytes";
 inline constexpr const char* kHarnessDataKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 

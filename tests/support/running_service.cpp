@@ -14,6 +14,7 @@ RunningService::RunningService(const std::string& binary, const TempDir& dir,
   environment.emplace("OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:0");
   environment.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
   environment.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
+  environment.emplace("OAUTH_MANAGER_AUTH_AUDIENCE", kHarnessAudience);
   environment.emplace("OAUTH_MANAGER_SERVER_THREADS", "2");
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve"}, environment,
                                             dir.path());
@@ -54,7 +55,11 @@ std::string service_caller_token(const std::string& subject, const std::string& 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  return sign_hs256({{"sub", subject}, {"roles", {role}}, {"iat", now}, {"exp", now + 600}},
+  return sign_hs256({{"sub", subject},
+                     {"aud", kHarnessAudience},
+                     {"roles", {role}},
+                     {"iat", now},
+                     {"exp", now + 600}},
                     kHarnessJwtSecret);
 }
 

@@ -15,10 +15,11 @@ using testing::write_file;
 constexpr const char* kKey = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 constexpr const char* kJwtSecret = "a-development-jwt-secret-of-at-least-32-bytes";
 
-// The two settings every valid configuration needs, plus `extra`.
+// The three settings every valid configuration needs, plus `extra`.
 Environment with_required(Environment extra = {}) {
   extra.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kKey);
   extra.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret);
+  extra.emplace("OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager");
   return extra;
 }
 
@@ -206,7 +207,8 @@ TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
                                     std::string(kKey) + "\n");
   const auto load =
       load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS_FILE", (dir / "data.keys").string()},
-                                 {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
+                                 {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret},
+                                 {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}});
   ASSERT_TRUE(load.config) << describe(load);
   ASSERT_EQ(load.config->crypto.keys.size(), 2U);
   EXPECT_EQ(load.config->crypto.keys[0].id, "k2");
@@ -264,14 +266,16 @@ TEST(Config, JwtSecretFileIsReadWithoutItsNewline) {
   write_file(dir / "jwt.secret", std::string(kJwtSecret) + "\n");
   const auto load = load_config(
       std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
-                     {"OAUTH_MANAGER_AUTH_HS256_SECRET_FILE", (dir / "jwt.secret").string()}});
+                     {"OAUTH_MANAGER_AUTH_HS256_SECRET_FILE", (dir / "jwt.secret").string()},
+                     {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}});
   ASSERT_TRUE(load.config) << describe(load);
   EXPECT_EQ(load.config->auth.hs256_secret, kJwtSecret);
 }
 
 TEST(Config, PlainHttpJwksNeedsTheLoopbackOptIn) {
   const Environment base = {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
-                            {"OAUTH_MANAGER_AUTH_JWKS_URL", "http://127.0.0.1:9/jwks"}};
+                            {"OAUTH_MANAGER_AUTH_JWKS_URL", "http://127.0.0.1:9/jwks"},
+                            {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}};
   const auto refused = load_config(std::nullopt, base);
   EXPECT_TRUE(has_problem(refused, "auth.jwks_url", "https://")) << describe(refused);
   auto opted_in = base;
@@ -327,6 +331,28 @@ TEST(Config, RedisRateLimitStoreNeedsRedis) {
       load_config(std::nullopt, with_required({{"OAUTH_MANAGER_RATE_LIMIT_STORE", "redis"}}));
   ASSERT_FALSE(load.config);
   EXPECT_TRUE(has_problem(load, "rate_limit.store", "[redis] url")) << describe(load);
+}
+
+// Without an audience, any JWT signed by the same key (another API's access token) would pass.
+TEST(Config, AnAudienceIsRequiredAndExplained) {
+  const auto load = load_config(std::nullopt, {{"OAUTH_MANAGER_CRYPTO_KEYS", kKey},
+                                               {"OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret}});
+  EXPECT_FALSE(load.config);
+  EXPECT_TRUE(has_problem(load, "auth.audience", "another API")) << describe(load);
+}
+
+TEST(Config, LeewayIsAtMostFiveMinutesAndTypesAndScopePrefixAreRead) {
+  const auto too_lax =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_AUTH_LEEWAY_SECONDS", "301"}}));
+  EXPECT_TRUE(has_problem(too_lax, "auth.leeway_seconds", "300")) << describe(too_lax);
+  const auto load = load_config(std::nullopt, with_required({
+                                                  {"OAUTH_MANAGER_AUTH_SCOPE_PREFIX", "oam:"},
+                                                  {"OAUTH_MANAGER_AUTH_ALLOWED_TYPES", "at+jwt"},
+                                              }));
+  ASSERT_TRUE(load.config) << describe(load);
+  EXPECT_EQ(load.config->auth.scope_prefix, "oam:");
+  EXPECT_EQ(load.config->auth.allowed_types, std::vector<std::string>{"at+jwt"});
+  EXPECT_EQ(load.config->auth.audience, "oauth-manager");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ constexpr const char* kJwtSecret = "a-development-jwt-secret-of-at-least-32-byte
 config::Environment with_required(config::Environment extra) {
   extra.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kKey);
   extra.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kJwtSecret);
+  extra.emplace("OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager");
   return extra;
 }
 
