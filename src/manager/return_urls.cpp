@@ -3,11 +3,60 @@
 #include "core/text.hpp"
 #include "net/url.hpp"
 
+#include <vector>
+
 namespace oauth_manager::manager {
 namespace {
 
 std::string path_of(const std::string& target) {
   return target.substr(0, target.find_first_of("?#"));
+}
+
+// An encoded slash or backslash: servers and browsers disagree on whether it separates segments,
+// so a path holding one is never compared at all.
+bool has_encoded_separator(const std::string& path) {
+  const auto lower = core::ascii_lowercase(path);
+  return lower.find("%2f") != std::string::npos || lower.find("%5c") != std::string::npos;
+}
+
+// "%2e" is a dot to a browser resolving dot segments (WHATWG URL; RFC 3986 §6.2.2.2 decodes
+// unreserved characters before comparing).
+std::string decode_dots(const std::string& path) {
+  std::string decoded;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && path[i + 1] == '2' &&
+        (path[i + 2] == 'e' || path[i + 2] == 'E')) {
+      decoded += '.';
+      i += 2;
+    } else {
+      decoded += path[i];
+    }
+  }
+  return decoded;
+}
+
+// RFC 3986 §5.2.4 remove_dot_segments, on an absolute path.
+std::string without_dot_segments(const std::string& path) {
+  std::vector<std::string> kept;
+  std::size_t start = 1;  // after the leading '/'
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const auto segment = path.substr(start, end - start);
+    const bool last = end == path.size();
+    if (segment == "..") {
+      if (!kept.empty()) kept.pop_back();
+      if (last) kept.emplace_back();  // "/a/.." is "/", a directory
+    } else if (segment == ".") {
+      if (last) kept.emplace_back();
+    } else {
+      kept.push_back(segment);
+    }
+    start = end + 1;
+  }
+  std::string normalised;
+  for (const auto& segment : kept) normalised += "/" + segment;
+  return normalised.empty() ? "/" : normalised;
 }
 
 bool path_within(const std::string& path, const std::string& prefix) {
@@ -23,12 +72,15 @@ bool return_url_allowed(const std::string& return_to, const std::vector<std::str
   if (return_to.find_first_of("\\\r\n\t ") != std::string::npos) return false;
   const auto target = net::parse_url(return_to);
   if (!target) return false;
+  const auto raw_path = path_of(target->target);
+  if (has_encoded_separator(raw_path)) return false;
+  const auto path = without_dot_segments(decode_dots(raw_path.empty() ? "/" : raw_path));
   for (const auto& entry : allowed) {
     const auto base = net::parse_url(entry);
     if (!base) continue;
     if (base->scheme == target->scheme &&
         core::ascii_lowercase(base->host) == core::ascii_lowercase(target->host) &&
-        base->port == target->port && path_within(path_of(target->target), path_of(base->target))) {
+        base->port == target->port && path_within(path, path_of(base->target))) {
       return true;
     }
   }
