@@ -40,6 +40,8 @@ std::string_view title(core::Code code) {
       return "The integration lacks a required scope";
     case Code::provider_error:
       return "The provider failed";
+    case Code::provider_misconfigured:
+      return "The provider refuses this service's client credentials";
     case Code::rate_limited:
       return "Too many requests";
     case Code::unavailable:
@@ -81,6 +83,8 @@ int http_status(core::Code code) {
       return 409;
     case Code::insufficient_scope:
       return 403;
+    case Code::provider_misconfigured:
+      return 503;
     case Code::provider_error:
       return 503;
     case Code::rate_limited:

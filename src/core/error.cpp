@@ -32,6 +32,8 @@ std::string_view code_name(Code code) {
       return "insufficient_scope";
     case Code::provider_error:
       return "provider_error";
+    case Code::provider_misconfigured:
+      return "provider_misconfigured";
     case Code::rate_limited:
       return "rate_limited";
     case Code::unavailable:

@@ -26,6 +26,7 @@ enum class Code {
   needs_reauth,
   insufficient_scope,
   provider_error,
+  provider_misconfigured,  // the provider refuses our client (id, secret): an operator must act
   rate_limited,
   unavailable,
   internal,

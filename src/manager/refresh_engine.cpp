@@ -67,6 +67,12 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens(
   auto current = co_await read_tokens(integration.id);
   if (!current) co_return current.error();
   if (!force && fresh_enough(*current, min_ttl)) co_return std::move(current->tokens);
+  // Nothing to refresh with: a token still valid, however briefly, is handed out with its real
+  // expires_at (the caller decides whether that is long enough); an expired one needs a reconnect.
+  if (!force && !current->tokens.refresh_token) {
+    if (effective_expiry(current->record) > clock_.now()) co_return std::move(current->tokens);
+    co_return needs_reauth("it has no refresh token and has expired");
+  }
   SingleFlight<core::Result<TokenSet>>::Work work = [this, &integration, min_ttl, force,
                                                      seen = std::move(*current)]() {
     return refresh(integration, min_ttl, force, seen);
@@ -185,20 +191,13 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_le
   if (!handle) co_return handle.error();
   auto attempt = co_await handle->oauth->refresh(*handle->provider, *current.refresh_token);
   const auto now = clock_.now();
-  if (!attempt.response && attempt.failure != providers::RefreshFailure::transient) {
+  if (!attempt.response && attempt.failure == providers::RefreshFailure::grant_refused) {
     co_await mark_needs_reauth(integration, attempt.response.error().message);
     co_return needs_reauth(attempt.response.error().message);
   }
   if (!attempt.response) {
-    const auto& failed = attempt.response.error();
-    const auto delay = co_await note_failure(integration.id, failed.retry_after);
-    announce(publisher_, "integration.refresh_failed", integration);
-    log::warn("token.refresh_failed", {{"integration_id", integration.id},
-                                       {"error", failed.message},
-                                       {"retry_in_ms", delay.count()}});
+    auto error = co_await note_refresh_failure(integration, attempt);
     if (effective_expiry(record) > now) co_return current;  // still valid: better than nothing
-    auto error = failed;
-    error.retry_after = std::chrono::ceil<std::chrono::seconds>(delay);
     co_return error;
   }
   const auto& succeeded = integration.id;
@@ -216,6 +215,54 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_le
   next.expires_at = now + (response.expires_in ? std::chrono::seconds(*response.expires_in)
                                                : settings_.assumed_lifetime);
   co_return co_await commit(integration, record, std::move(next), now);
+}
+
+// A refresh that failed for now (transient) or because the provider refuses our client
+// (invalid_client, unauthorized_client: a rotated or wrong secret). Neither is the user's doing,
+// so the integration stays connected: the failure backs off in the database, is audited,
+// announced and logged, and the next attempt after the backoff succeeds once the cause is gone.
+// Returns the error to answer when no still-valid token can be served instead.
+boost::asio::awaitable<core::Error> RefreshEngine::note_refresh_failure(
+    const core::Integration& integration, const providers::RefreshResult& attempt) {
+  const auto& failed = attempt.response.error();
+  const bool misconfigured = attempt.failure == providers::RefreshFailure::client_refused;
+  const auto delay = co_await note_failure(integration.id, failed.retry_after);
+  core::AuditEvent event;
+  event.actor = "system";
+  event.event = "integration.refresh_failed";
+  event.user_id = integration.user_id;
+  event.integration_id = integration.id;
+  event.outcome = misconfigured ? "provider_misconfigured" : "provider_error";
+  event.details = nlohmann::json{
+      {"provider", integration.provider},
+      {"reason", failed.message},
+      {"retry_in_ms",
+       delay.count()}}.dump();
+  if (auto written = co_await audit_.record(std::move(event)); !written) {
+    log::error("audit.write_failed", {{"event", "integration.refresh_failed"}});
+  }
+  announce(publisher_, misconfigured ? "provider.misconfigured" : "integration.refresh_failed",
+           integration);
+  if (misconfigured) {
+    // Loud: every integration of this provider fails the same way until an operator acts.
+    log::error("provider.client_refused", {{"provider", integration.provider},
+                                           {"integration_id", integration.id},
+                                           {"error", failed.message},
+                                           {"fix", "check providers." + integration.provider +
+                                                       ".client_id and client_secret"}});
+  } else {
+    log::warn("token.refresh_failed", {{"integration_id", integration.id},
+                                       {"error", failed.message},
+                                       {"retry_in_ms", delay.count()}});
+  }
+  auto error = misconfigured
+                   ? core::make_error(core::Code::provider_misconfigured,
+                                      fmt::format("{} refuses this service's client credentials "
+                                                  "({}); an operator must fix them",
+                                                  integration.provider, failed.message))
+                   : failed;
+  error.retry_after = std::chrono::ceil<std::chrono::seconds>(delay);
+  co_return error;
 }
 
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::commit(

@@ -67,6 +67,8 @@ class RefreshEngine {
                                                          StoredTokens seen);
   boost::asio::awaitable<core::Result<TokenSet>> refresh_holding_lease(
       const core::Integration& integration, const core::TokenRecord& record, TokenSet current);
+  boost::asio::awaitable<core::Error> note_refresh_failure(const core::Integration& integration,
+                                                           const providers::RefreshResult& attempt);
   boost::asio::awaitable<core::Result<TokenSet>> commit(const core::Integration& integration,
                                                         const core::TokenRecord& record,
                                                         TokenSet next, core::Timestamp now);

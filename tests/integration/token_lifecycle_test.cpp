@@ -259,6 +259,50 @@ TEST_P(TokenLifecycleTest, ProviderFailuresBackOffAndAStillValidTokenIsServed) {
   EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
 }
 
+// A rotated client secret makes the token endpoint answer invalid_client for every grant. That
+// is the operator's to fix, not the users': no integration may be marked needs_reauth, and all
+// work again by themselves once the secret is right.
+TEST_P(TokenLifecycleTest, ARefusedClientKeepsTheIntegrationConnectedAndRecovers) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  fake_.answer_token(401, {{"error", "invalid_client"}});
+  clock_.advance(3600s);  // expired: the hand-out must refresh
+  const auto refused = token_for(id);
+  EXPECT_EQ(refused.status, 503) << refused.raw;
+  EXPECT_EQ(refused.body["code"], "provider_misconfigured");
+  EXPECT_TRUE(refused.header("Retry-After"));
+  EXPECT_EQ(api_->store().get_integration(id)->status, core::IntegrationStatus::active);
+
+  const auto events = api_->audit_events();
+  const auto failed = std::find_if(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.refresh_failed";
+  });
+  ASSERT_NE(failed, events.end()) << "the failed refresh is audited";
+  EXPECT_EQ(failed->outcome, "provider_misconfigured");
+  EXPECT_EQ(failed->details.find("1//refresh-1"), std::string::npos);
+
+  clock_.advance(600s);  // past the backoff; the operator fixed the secret meanwhile
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-1"));
+  const auto recovered = token_for(id);
+  ASSERT_EQ(recovered.status, 200) << recovered.raw;
+  EXPECT_EQ(recovered.body["access_token"], "ya29.access-2");
+}
+
+// Without a refresh token there is nothing to refresh: a token that is still valid, however
+// briefly, is handed out with its real expiry (the caller decides); an expired one is 409.
+TEST_P(TokenLifecycleTest, ATokenWithoutRefreshTokenIsHandedOutUntilItExpires) {
+  const auto id = connect(
+      "google", {{"access_token", "ya29.short"}, {"token_type", "Bearer"}, {"expires_in", 30}});
+  const auto soon = token_for(id);  // min_ttl 60 s > 30 s left
+  ASSERT_EQ(soon.status, 200) << soon.raw;
+  EXPECT_EQ(soon.body["access_token"], "ya29.short");
+  EXPECT_EQ(soon.body["expires_at"], core::to_rfc3339(clock_.now() + 30s));
+  EXPECT_EQ(refresh_calls(), 0U);
+  clock_.advance(31s);
+  const auto expired = token_for(id);
+  EXPECT_EQ(expired.status, 409) << expired.raw;
+  EXPECT_EQ(expired.body["code"], "needs_reauth");
+}
+
 TEST_P(TokenLifecycleTest, AttemptsAgainstAFailingProviderAreSpacedExponentiallyWithJitter) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   fake_.answer_token(503, {{"error", "temporarily_unavailable"}});
