@@ -241,9 +241,10 @@ void ConfigBuilder::build_webhooks(WebhooksConfig& webhooks) {
             "webhooks.allow_insecure_loopback = true)");
     return;
   }
-  if (!secret || secret->size() < 16) {
+  // 32 bytes: the HMAC-SHA256 key should be as long as its output (RFC 2104 §3).
+  if (!secret || secret->size() < 32) {
     problem("webhooks.secret",
-            "a secret of at least 16 characters is required to sign webhooks (secret or "
+            "a secret of at least 32 bytes is required to sign webhooks (secret or "
             "secret_file), e.g. `head -c 32 /dev/urandom | base64`");
     return;
   }

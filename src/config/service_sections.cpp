@@ -7,6 +7,7 @@
 
 #include "net/redis_client.hpp"
 #include "net/url.hpp"
+#include "providers/provider.hpp"
 
 namespace oauth_manager::config {
 namespace {
@@ -50,6 +51,11 @@ void ConfigBuilder::build_server(ServerConfig& server) {
       problem("server.public_url",
               "must be an http:// or https:// URL without query or fragment, e.g. "
               "\"https://oauth.example.com\"");
+    } else if (!providers::endpoint_allowed(*url, /*allow_insecure_loopback=*/true)) {
+      problem("server.public_url",
+              "plain http:// is only for a loopback address (127.0.0.1, ::1, localhost): users' "
+              "browsers bring authorization codes here, so use https://, e.g. "
+              "\"https://oauth.example.com\" behind your TLS proxy");
     } else {
       server.public_url = *url;
       while (server.public_url.size() > 8 && server.public_url.back() == '/') {

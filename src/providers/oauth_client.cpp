@@ -251,7 +251,7 @@ boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::userinfo(
 }
 
 boost::asio::awaitable<core::Result<ProviderSpec>> OAuthClient::discover(
-    const std::string& id, const std::string& issuer) {
+    const std::string& id, const std::string& issuer, bool allow_insecure_loopback) {
   net::HttpRequest request;
   auto base = issuer;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -282,6 +282,19 @@ boost::asio::awaitable<core::Result<ProviderSpec>> OAuthClient::discover(
   spec.revocation_endpoint = string_member(document, "revocation_endpoint");
   if (spec.authorization_endpoint.empty() || spec.token_endpoint.empty() || !spec.jwks_uri) {
     co_return provider_error(fmt::format("OIDC discovery of {}: endpoints are missing", id));
+  }
+  // Fail closed: a discovered endpoint in plain http (on a non-loopback host, or without the
+  // loopback opt-in) would carry codes, tokens and our client secret in the clear.
+  for (const auto* endpoint :
+       {&spec.authorization_endpoint, &spec.token_endpoint, &*spec.jwks_uri}) {
+    if (!endpoint_allowed(*endpoint, allow_insecure_loopback)) {
+      co_return provider_error(fmt::format("OIDC discovery of {}: an endpoint is not https", id));
+    }
+  }
+  for (auto* optional : {&spec.userinfo_endpoint, &spec.revocation_endpoint}) {
+    if (*optional && !endpoint_allowed(**optional, allow_insecure_loopback)) {
+      co_return provider_error(fmt::format("OIDC discovery of {}: an endpoint is not https", id));
+    }
   }
   spec.default_scopes = {"openid", "email", "profile"};
   const auto iss_supported = document.find("authorization_response_iss_parameter_supported");

@@ -73,9 +73,11 @@ class OAuthClient {
   boost::asio::awaitable<core::Result<nlohmann::json>> userinfo(const Provider& provider,
                                                                 const std::string& access_token);
   // OIDC discovery (/.well-known/openid-configuration of `issuer`): the endpoints of a provider
-  // configured by its issuer alone. The document's issuer must equal `issuer` exactly.
+  // configured by its issuer alone. The document's issuer must equal `issuer` exactly, and every
+  // endpoint must be https (http only on loopback with `allow_insecure_loopback`).
   boost::asio::awaitable<core::Result<ProviderSpec>> discover(const std::string& id,
-                                                              const std::string& issuer);
+                                                              const std::string& issuer,
+                                                              bool allow_insecure_loopback);
 
  private:
   boost::asio::awaitable<core::Result<nlohmann::json>> post_token_endpoint(

@@ -108,6 +108,18 @@ std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provide
   }
   provider.redirect_uri = settings.redirect_uri.value_or(
       fmt::format("{}/v1/oauth/callback/{}", public_url, settings.id));
+  if (net::parse_url(provider.redirect_uri) &&
+      !endpoint_allowed(provider.redirect_uri, /*allow_insecure_loopback=*/true)) {
+    // RFC 9700 §4.1.3 / RFC 6749 §3.1.2.1: the code travels in the redirect; only loopback may
+    // receive it over plain http.
+    problems.push_back({key("redirect_uri"),
+                        settings.redirect_uri
+                            ? std::string("must be https:// (http:// only for a loopback address)")
+                            : fmt::format("derived from server.public_url as \"{}\": plain http "
+                                          "is only for a loopback address; set server.public_url "
+                                          "to the https:// URL users reach",
+                                          provider.redirect_uri)});
+  }
   if (!net::parse_url(provider.redirect_uri)) {
     problems.push_back(
         {key("redirect_uri"),

@@ -54,7 +54,8 @@ boost::asio::awaitable<core::Result<ProviderHandle>> ProviderRegistry::get(const
     provider = entry->provider;
   }
   if (provider->needs_discovery) {
-    auto discovered = co_await entry->oauth->discover(id, *provider->spec.issuer);
+    auto discovered = co_await entry->oauth->discover(id, *provider->spec.issuer,
+                                                      provider->allow_insecure_loopback);
     if (!discovered) {
       log::warn("provider.discovery_failed",
                 {{"provider", id}, {"error", discovered.error().message}});

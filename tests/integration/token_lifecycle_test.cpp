@@ -28,7 +28,7 @@ using testing::FakeProvider;
 constexpr const char* kClientId = "fake-client-id";
 constexpr const char* kClientSecret = "fake-client-secret";
 
-constexpr const char* kWebhookSecret = "webhook-secret-for-the-tests";
+constexpr const char* kWebhookSecret = "webhook-secret-for-the-tests-32-bytes-or-more";
 
 // The application's webhook endpoint: records what arrives, fails the first `failures` times.
 class WebhookReceiver {

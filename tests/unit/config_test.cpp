@@ -355,5 +355,40 @@ TEST(Config, LeewayIsAtMostFiveMinutesAndTypesAndScopePrefixAreRead) {
   EXPECT_EQ(load.config->auth.audience, "oauth-manager");
 }
 
+// The browser brings authorization codes to public_url: plain http only on loopback.
+TEST(Config, PlainHttpPublicUrlAndRedirectUriOnlyOnLoopback) {
+  const auto remote =
+      load_config(std::nullopt,
+                  with_required({{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://oauth.example.com"}}));
+  EXPECT_TRUE(has_problem(remote, "server.public_url", "loopback")) << describe(remote);
+  const auto local = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://127.0.0.1:8000"}}));
+  EXPECT_TRUE(local.config) << describe(local);
+  const auto redirect = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.com"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", "id"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "secret"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_REDIRECT_URI",
+                                    "http://oauth.example.com/cb"}}));
+  EXPECT_TRUE(has_problem(redirect, "providers.google.redirect_uri", "https"))
+      << describe(redirect);
+  const auto derived = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_SERVER_LISTEN", "0.0.0.0:8000"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", "id"},
+                                   {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "secret"}}));
+  EXPECT_TRUE(has_problem(derived, "providers.google.redirect_uri", "server.public_url"))
+      << describe(derived);
+}
+
+TEST(Config, AWebhookSecretHasAtLeast32Bytes) {
+  const Environment webhooks = {{"OAUTH_MANAGER_WEBHOOKS_URL", "https://app.example.com/hooks"},
+                                {"OAUTH_MANAGER_WEBHOOKS_SECRET", std::string(31, 'w')}};
+  const auto short_secret = load_config(std::nullopt, with_required(webhooks));
+  EXPECT_TRUE(has_problem(short_secret, "webhooks.secret", "32 bytes")) << describe(short_secret);
+  auto long_enough = webhooks;
+  long_enough["OAUTH_MANAGER_WEBHOOKS_SECRET"] = std::string(32, 'w');
+  EXPECT_TRUE(load_config(std::nullopt, with_required(long_enough)).config);
+}
+
 }  // namespace
 }  // namespace oauth_manager::config
