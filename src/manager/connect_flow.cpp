@@ -218,7 +218,7 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
   } else if (provider.spec.account_source == providers::AccountSource::token_response) {
     account_source = exchange.tokens.raw;
   }
-  const auto account_id = providers::account_field(account_source, provider.spec.account.id);
+  const auto account_id = providers::account_id(account_source, provider.spec.account);
   if (!account_id) {
     co_return core::make_error(core::Code::provider_error,
                                "the provider's answer does not name the account");

@@ -27,6 +27,14 @@ std::optional<std::string> account_field(const nlohmann::json& source, const std
   return std::nullopt;
 }
 
+std::optional<std::string> account_id(const nlohmann::json& source, const AccountMapping& mapping) {
+  auto id = account_field(source, mapping.id);
+  if (!id || !mapping.tenant) return id;
+  const auto tenant = account_field(source, *mapping.tenant);
+  if (!tenant) return std::nullopt;
+  return *tenant + "/" + *id;
+}
+
 // The scopes a token response says were granted (RFC 6749 §5.1: when they differ from the
 // request); the requested ones when it says nothing.
 std::vector<std::string> granted_scopes(const TokenResponse& response,

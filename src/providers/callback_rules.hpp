@@ -26,6 +26,10 @@ core::Status check_callback_issuer(const ProviderSpec& spec, const std::optional
 // integer as its decimal text.
 std::optional<std::string> account_field(const nlohmann::json& source, const std::string& pointer);
 
+// The provider's immutable id of the account (AccountMapping: "<tenant>/<id>" when the catalog
+// names a tenant); nullopt when a part is missing.
+std::optional<std::string> account_id(const nlohmann::json& source, const AccountMapping& mapping);
+
 // The scopes a token response says were granted, else the `requested` ones.
 std::vector<std::string> granted_scopes(const TokenResponse& response,
                                         const std::vector<std::string>& requested);

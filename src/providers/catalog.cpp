@@ -156,8 +156,10 @@ core::Status read_account(ProviderSpec& spec, const toml::node& node, std::strin
       spec.account.email = pointer;
     } else if (key == "name") {
       spec.account.name = pointer;
+    } else if (key == "tenant") {
+      spec.account.tenant = pointer;
     } else {
-      return invalid(source, "account." + key, "unknown; use id, email or name");
+      return invalid(source, "account." + key, "unknown; use id, tenant, email or name");
     }
   }
   return core::Status{};

@@ -12,6 +12,9 @@ namespace {
 
 constexpr std::size_t kMaxIdTokenBytes = 16384;
 constexpr std::chrono::seconds kLeeway{60};
+// An id_token is issued at the code exchange that returns it: one issued earlier than this is a
+// replayed or pre-made token, not the answer to our request.
+constexpr std::chrono::minutes kMaxIdTokenAge{5};
 
 core::Error rejected(std::string_view why) {
   return core::make_error(core::Code::provider_error, fmt::format("id_token rejected: {}", why));
@@ -80,6 +83,12 @@ boost::asio::awaitable<core::Result<nlohmann::json>> validate_id_token(
   auto claims = crypto::verify_jwt(*decoded, *verification_keys, rules, now);
   if (!claims) co_return rejected(claims.error().message);
   if (!claims->contains("iat")) co_return rejected("no iat claim");
+  // verify_jwt checked iat is a valid NumericDate.
+  const auto issued_at =
+      core::from_unix_ms(static_cast<std::int64_t>((*claims)["iat"].get<double>() * 1000));
+  if (now - issued_at > kMaxIdTokenAge + kLeeway) {
+    co_return rejected("it was issued too long before this exchange (iat)");
+  }
   if (auto issuer = check_issuer(provider.spec, *claims); !issuer) co_return issuer.error();
   if (auto party = check_authorized_party(provider, *claims); !party) co_return party.error();
   if (auto nonce = check_nonce(*claims, expected_nonce); !nonce) co_return nonce.error();

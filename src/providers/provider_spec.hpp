@@ -29,6 +29,9 @@ enum class CallbackIssuer {
 // JSON pointers (RFC 6901) into the account source.
 struct AccountMapping {
   std::string id = "/sub";
+  // When set, `id` is unique only within this tenant (Microsoft's oid within tid): the stored
+  // account id is "<tenant>/<id>", so the same oid in two tenants is two accounts.
+  std::optional<std::string> tenant;
   std::string email = "/email";
   std::string name = "/name";
 };

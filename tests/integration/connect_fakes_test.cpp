@@ -178,6 +178,17 @@ TEST_F(ConnectFakesTest, GoogleGrantingFewerScopesIsRecordedAsGranted) {
   EXPECT_EQ(form.count("client_secret"), 0U);
 }
 
+// An id_token minted long before this exchange (replayed, or prepared in advance) is refused,
+// even with the right nonce and a valid signature.
+TEST_F(ConnectFakesTest, AnIdTokenIssuedLongBeforeTheExchangeIsRefused) {
+  const auto started = start("google");
+  auto claims = google_claims(started);
+  claims["iat"] = now_seconds() - 600;
+  fake_.answer_token(200, token_answer(fake_.key().sign(claims)));
+  expect_refused(finish("google", started), "provider_error");
+  EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
+}
+
 TEST_F(ConnectFakesTest, GooglesLegacyIssuerAndItsCallbackIssAreAccepted) {
   const auto started = start("google");
   auto claims = google_claims(started);
@@ -214,7 +225,9 @@ TEST_F(ConnectFakesTest, MicrosoftIssuerTemplateIsFilledFromTheTokensTenant) {
   EXPECT_EQ(testing::query_params(*reply.header("Location")).at("status"), "connected");
   const auto integrations = *api_->store().list_integrations("alice", std::nullopt);
   ASSERT_EQ(integrations.size(), 1U);
-  EXPECT_EQ(integrations[0].provider_account_id, "00000000-0000-0000-66f3-3332eca7ea81");
+  // Keyed on tid and oid: an oid is unique within its tenant only.
+  EXPECT_EQ(integrations[0].provider_account_id,
+            std::string(kTenant) + "/00000000-0000-0000-66f3-3332eca7ea81");
 
   // client_secret_post: the credentials in the body, no Basic header.
   const auto requests = fake_.token_requests();

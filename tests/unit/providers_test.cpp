@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
+#include "providers/callback_rules.hpp"
 #include "providers/catalog.hpp"
 #include "providers/oauth_client.hpp"
 #include "support/temp_dir.hpp"
@@ -38,6 +39,7 @@ TEST(Catalog, EveryBuiltInProviderParsesWithItsDocumentedShape) {
   EXPECT_FALSE(microsoft.revocation_endpoint);
   EXPECT_TRUE(microsoft.refresh_token_rotates);
   EXPECT_EQ(microsoft.account.id, "/oid");
+  EXPECT_EQ(microsoft.account.tenant, "/tid");
   const auto& notion = catalog.at("notion");
   EXPECT_FALSE(notion.is_openid());
   EXPECT_EQ(notion.client_auth, providers::ClientAuth::client_secret_basic_json);
@@ -141,6 +143,21 @@ TEST(TokenResponse, IsReadLenientlyButNeedsAnAccessToken) {
   EXPECT_NE(refused.error().message.find("invalid_grant"), std::string::npos);
   const auto hostile = providers::parse_token_response({{"error", "<script>alert(1)</script>"}});
   EXPECT_EQ(hostile.error().message.find('<'), std::string::npos);
+}
+
+// Microsoft's oid is unique within a tenant only: the same oid in another tenant is another
+// person, and must never be stored (or reconnected) as the same account.
+TEST(CallbackRules, AMicrosoftAccountIsKeyedOnTenantAndObjectId) {
+  const auto& catalog = providers::builtin_catalog();
+  const auto& mapping = catalog.at("microsoft").account;
+  const auto ours = providers::account_id({{"tid", "tenant-a"}, {"oid", "same-oid"}}, mapping);
+  const auto theirs = providers::account_id({{"tid", "tenant-b"}, {"oid", "same-oid"}}, mapping);
+  ASSERT_TRUE(ours && theirs);
+  EXPECT_EQ(*ours, "tenant-a/same-oid");
+  EXPECT_NE(*ours, *theirs);
+  EXPECT_FALSE(providers::account_id({{"oid", "same-oid"}}, mapping)) << "no tid: no account";
+  const auto& google = catalog.at("google").account;
+  EXPECT_EQ(providers::account_id({{"sub", "g-1"}, {"tid", "x"}}, google), "g-1");
 }
 
 }  // namespace
