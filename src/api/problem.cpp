@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "log/logger.hpp"
+
 namespace oauth_manager::api {
 namespace {
 
@@ -97,15 +99,50 @@ int http_status(core::Code code) {
   return 500;
 }
 
+namespace {
+
+// internal and unavailable come from inside: a driver's message naming host and user, a file
+// path, a key id. The caller gets a generic detail and the request id; the log gets the rest.
+bool private_detail(core::Code code) {
+  return code == core::Code::internal || code == core::Code::unavailable;
+}
+
+std::string public_detail(const core::Error& error, const http::Request& request) {
+  if (!private_detail(error.code)) return error.message;
+  const auto reference = request.request_id.empty()
+                             ? std::string()
+                             : fmt::format(" (request id {})", request.request_id);
+  if (error.code == core::Code::internal) {
+    return "something went wrong on our side; it is logged" + reference;
+  }
+  return "a service this request needs is unavailable right now; try again shortly" + reference;
+}
+
+void log_cause(const core::Error& error, const http::Request& request) {
+  if (!private_detail(error.code) && error.cause.empty()) return;
+  nlohmann::json fields = {{"request_id", request.request_id},
+                           {"code", core::code_name(error.code)},
+                           {"error", error.message}};
+  if (!error.cause.empty()) fields["cause"] = error.cause;
+  if (error.code == core::Code::internal) {
+    log::error("request.failed", fields);
+  } else {
+    log::warn("request.failed", fields);
+  }
+}
+
+}  // namespace
+
 http::Response problem_response(const core::Error& error, const http::Request& request) {
   const auto code = core::code_name(error.code);
   const int status = http_status(error.code);
+  log_cause(error, request);
   nlohmann::json body = {
       {"type", fmt::format("urn:oauth-manager:problem:{}", code)},
       {"title", title(error.code)},
       {"status", status},
       {"code", code},
-      {"detail", error.message},
+      {"detail", public_detail(error, request)},
   };
   if (!request.request_id.empty()) body["request_id"] = request.request_id;
   auto response = http::json_response(

@@ -41,6 +41,8 @@ struct Error {
   std::string message;
   // When retrying makes sense (rate_limited, provider_error): sent as Retry-After.
   std::optional<std::chrono::seconds> retry_after = std::nullopt;
+  // For the log only, never for the caller: driver messages, hosts and ports, key ids.
+  std::string cause = {};
 };
 
 inline Error make_error(Code code, std::string message) { return Error{code, std::move(message)}; }

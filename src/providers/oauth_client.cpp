@@ -13,6 +13,13 @@ core::Error provider_error(std::string message) {
   return core::make_error(core::Code::provider_error, std::move(message));
 }
 
+// The provider could not be reached: which host and port, and why, go to the log only.
+core::Error unreachable(std::string message, const core::Error& network) {
+  auto error = provider_error(std::move(message));
+  error.cause = network.message;
+  return error;
+}
+
 // RFC 9110 §10.2.3: Retry-After in its delay-seconds form (the HTTP-date form is left to our
 // own backoff), at most an hour: a provider's wish, not a reason to stop for a day.
 std::optional<std::chrono::seconds> retry_after_of(const net::HttpResponse& response) {
@@ -155,8 +162,7 @@ boost::asio::awaitable<core::Result<net::HttpResponse>> OAuthClient::post_as_cli
   }
   auto response = co_await http_.send(std::move(request));
   if (!response) {
-    co_return provider_error(
-        fmt::format("{} cannot be reached: {}", provider.spec.id, response.error().message));
+    co_return unreachable(fmt::format("{} cannot be reached", provider.spec.id), response.error());
   }
   co_return std::move(*response);
 }
@@ -241,7 +247,7 @@ boost::asio::awaitable<core::Result<nlohmann::json>> OAuthClient::userinfo(
   request.url = *provider.spec.userinfo_endpoint;
   request.headers = {{"Authorization", "Bearer " + access_token}, {"Accept", "application/json"}};
   auto response = co_await http_.send(std::move(request));
-  if (!response) co_return provider_error("the userinfo endpoint cannot be reached");
+  if (!response) co_return unreachable("the userinfo endpoint cannot be reached", response.error());
   auto body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (response->status != 200 || !body.is_object()) {
     co_return provider_error(
@@ -259,8 +265,8 @@ boost::asio::awaitable<core::Result<ProviderSpec>> OAuthClient::discover(
   request.headers = {{"Accept", "application/json"}};
   auto response = co_await http_.send(std::move(request));
   if (!response)
-    co_return provider_error(
-        fmt::format("OIDC discovery of {} failed: {}", id, response.error().message));
+    co_return unreachable(fmt::format("OIDC discovery of {} failed: it cannot be reached", id),
+                          response.error());
   const auto document = nlohmann::json::parse(response->body, nullptr, false);
   if (response->status != 200 || !document.is_object()) {
     co_return provider_error(

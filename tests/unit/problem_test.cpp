@@ -15,8 +15,8 @@ constexpr Code kAllCodes[] = {
     Code::not_found,          Code::method_not_allowed, Code::conflict,
     Code::payload_too_large,  Code::headers_too_large,  Code::provider_unknown,
     Code::state_invalid,      Code::state_expired,      Code::needs_reauth,
-    Code::insufficient_scope, Code::provider_error,     Code::rate_limited,
-    Code::unavailable,        Code::internal,
+    Code::insufficient_scope, Code::provider_error,     Code::provider_misconfigured,
+    Code::rate_limited,       Code::unavailable,        Code::internal,
 };
 
 TEST(Problem, EveryCodeHasAUniqueNameAndAnErrorStatus) {
@@ -71,6 +71,31 @@ TEST(Problem, RetryAfterIsWholeSecondsAtLeastOne) {
   EXPECT_EQ(response.status, 429);
   ASSERT_EQ(response.headers.size(), 1U);
   EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+}
+
+// What a database driver or the keyring says names hosts, users and key ids: callers (even
+// anonymous ones at the callback) get a generic detail and the request id; the log gets the rest.
+TEST(Problem, InternalAndUnavailableShowOnlyAGenericDetailAndTheRequestId) {
+  http::Request request;
+  request.request_id = "req-42";
+  const auto database = core::make_error(
+      Code::unavailable,
+      "connection to server at \"10.0.0.5\", port 5432 failed: password authentication failed "
+      "for user \"oam_prod\"");
+  const auto keyring = core::make_error(Code::internal, "no data key \"k9\" in the keyring");
+  for (const auto& error : {database, keyring}) {
+    const auto body = nlohmann::json::parse(problem_response(error, request).body);
+    const auto detail = body["detail"].get<std::string>();
+    EXPECT_EQ(detail.find("10.0.0.5"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find("oam_prod"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find("k9"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("req-42"), std::string::npos) << detail;
+    EXPECT_EQ(body["request_id"], "req-42");
+  }
+  auto unreachable = core::make_error(Code::provider_error, "google cannot be reached");
+  unreachable.cause = "connect to oauth2.googleapis.com:443 failed: timed out";
+  const auto body = nlohmann::json::parse(problem_response(unreachable, request).body);
+  EXPECT_EQ(body["detail"], "google cannot be reached") << "the cause is for the log only";
 }
 
 }  // namespace
