@@ -189,6 +189,43 @@ TEST_F(ConnectFakesTest, AnIdTokenIssuedLongBeforeTheExchangeIsRefused) {
   EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
 }
 
+// The callback URL carries a code and a state: its answer is never cached and never leaks the URL
+// through Referer. A hostile error= from the "provider" is reduced to RFC 6749's character set,
+// never reflected as it came, and the state is spent all the same.
+TEST_F(ConnectFakesTest, TheCallbackIsUncachedReferrerFreeAndSanitisesAHostileError) {
+  const auto started = start("google");
+  const auto refused = callback("google",
+                                "error=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%0d%0aSet-Cookie:x&"
+                                "error_description=%3Cimg%20src%3Dx%3E&state=" +
+                                    started.state());
+  ASSERT_EQ(refused.status, 303) << refused.raw;
+  EXPECT_EQ(refused.header("Cache-Control"), "no-store");
+  EXPECT_EQ(refused.header("Referrer-Policy"), "no-referrer");
+  const auto location = *refused.header("Location");
+  EXPECT_EQ(location.find('<'), std::string::npos) << location;
+  EXPECT_EQ(location.find_first_of("\r\n\"' "), std::string::npos) << location;
+  EXPECT_EQ(location.find("img"), std::string::npos) << "error_description is not reflected";
+  const auto back = testing::query_params(location);
+  EXPECT_EQ(back.at("status"), "error");
+  EXPECT_EQ(back.at("error"), "scriptalert1scriptSet-Cookiex") << "only [A-Za-z0-9_.-] kept";
+  EXPECT_EQ(refused.raw.find("\r\nSet-Cookie"), std::string::npos) << "no header injected";
+
+  fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(started))));
+  const auto replay = finish("google", started);
+  EXPECT_EQ(replay.status, 400) << "the state was spent by the error: " << replay.raw;
+  EXPECT_EQ(stored_integrations(), 0U);
+  EXPECT_TRUE(fake_.token_requests().empty());
+}
+
+// OIDC Core §3.1.3.7: the nonce this flow sent must come back in the id_token; none is a replay.
+TEST_F(ConnectFakesTest, AnIdTokenWithoutTheNonceIsRefused) {
+  const auto started = start("google");
+  auto claims = google_claims(started);
+  claims.erase("nonce");
+  fake_.answer_token(200, token_answer(fake_.key().sign(claims)));
+  expect_refused(finish("google", started), "provider_error");
+}
+
 TEST_F(ConnectFakesTest, GooglesLegacyIssuerAndItsCallbackIssAreAccepted) {
   const auto started = start("google");
   auto claims = google_claims(started);

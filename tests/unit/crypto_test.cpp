@@ -8,6 +8,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/key_material.hpp"
 #include "crypto/openssl_random.hpp"
+#include "crypto/pkce.hpp"
 
 namespace oauth_manager::crypto {
 namespace {
@@ -101,6 +102,12 @@ TEST(KeyMaterial, GeneratedKeysParseAndDiffer) {
   auto parsed = parse_data_key(first);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->id, "a");
+}
+
+// RFC 7636 Appendix B: the verifier and S256 challenge of the specification's own example.
+TEST(Pkce, TheRfc7636AppendixBExampleGivesItsChallenge) {
+  EXPECT_EQ(crypto::pkce_s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 }  // namespace

@@ -244,6 +244,18 @@ TEST_F(JwtTest, RejectsATypeThatIsNotAllowed) {
   EXPECT_FALSE(decoded->type) << "no typ header is fine";
 }
 
+// An all-zero ES256 signature (r = s = 0) must never verify (the "psychic signatures" class of
+// bug, CVE-2022-21449): ECDSA requires 0 < r, s < n.
+TEST_F(JwtTest, RejectsAnAllZeroEs256Signature) {
+  const auto ec = SigningKey::ec_p256();
+  const auto verifier = VerificationKey::from_pem(ec.public_pem());
+  ASSERT_TRUE(verifier);
+  const auto token = ec.sign(claims());
+  const auto signing_input = token.substr(0, token.rfind('.'));
+  const auto zero = signing_input + "." + crypto::base64url_encode(std::string(64, '\0'));
+  EXPECT_EQ(rejection(zero, {*verifier}), "the token's signature is invalid");
+}
+
 TEST_F(JwtTest, MessagesNeverRepeatTheToken) {
   const auto token = testing::sign_hs256(claims({{"exp", clock_.unix_seconds() - 100}}), kSecret);
   const auto message = rejection(token, hmac_keys());
