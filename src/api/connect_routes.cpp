@@ -169,7 +169,8 @@ void add_connect_routes(http::Router& router, GuardServices& guard,
              protect(guard, {Permission::integrations_write, "integration.authorize"},
                      [&flow](Call& call) { return authorize(flow, call); }));
   router.add("GET", "/v1/oauth/callback/{provider}",
-             [&flow](http::Request& request) { return callback(flow, request); });
+             limit_by_ip(guard, "callback",
+                         [&flow](http::Request& request) { return callback(flow, request); }));
 }
 
 }  // namespace oauth_manager::api

@@ -8,6 +8,7 @@
 #include "log/logger.hpp"
 
 namespace oauth_manager::api {
+
 namespace {
 
 using Awaitable = boost::asio::awaitable<http::Response>;
@@ -29,26 +30,6 @@ core::Error rate_limited(std::chrono::milliseconds retry_after) {
                                 "in Retry-After");
   error.retry_after = std::chrono::ceil<std::chrono::seconds>(retry_after);
   return error;
-}
-
-// A rate limiter that cannot answer (Redis down) lets the request through: limits protect
-// capacity, and refusing every caller would be the outage they exist to prevent.
-boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
-                                                     const std::string& key) {
-  if (services.rate_limiter == nullptr) co_return core::Status{};
-  auto* limiter = services.rate_limiter;
-  core::Result<auth::RateDecision> decision = auth::RateDecision{};
-  if (limiter->blocks()) {
-    decision = co_await services.blocking.run([limiter, &key] { return limiter->take(key); });
-  } else {
-    decision = limiter->take(key);
-  }
-  if (!decision) {
-    log::warn("rate_limit.unavailable", {{"error", decision.error().message}});
-    co_return core::Status{};
-  }
-  if (!decision->allowed) co_return rate_limited(decision->retry_after);
-  co_return core::Status{};
 }
 
 core::AuditEvent base_event(const http::Request& request, const EndpointPolicy& policy) {
@@ -118,6 +99,37 @@ Awaitable guarded_call(GuardServices& services, const EndpointPolicy& policy,
 }
 
 }  // namespace
+
+// A rate limiter that cannot answer (Redis down) lets the request through: limits protect
+// capacity, and refusing every caller would be the outage they exist to prevent.
+boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
+                                                     const std::string& key) {
+  if (services.rate_limiter == nullptr) co_return core::Status{};
+  auto* limiter = services.rate_limiter;
+  core::Result<auth::RateDecision> decision = auth::RateDecision{};
+  if (limiter->blocks()) {
+    decision = co_await services.blocking.run([limiter, &key] { return limiter->take(key); });
+  } else {
+    decision = limiter->take(key);
+  }
+  if (!decision) {
+    log::warn("rate_limit.unavailable", {{"error", decision.error().message}});
+    co_return core::Status{};
+  }
+  if (!decision->allowed) co_return rate_limited(decision->retry_after);
+  co_return core::Status{};
+}
+
+http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Handler handler) {
+  return [&services, bucket = std::move(bucket),
+          handler = std::move(handler)](http::Request& request) -> Awaitable {
+    const auto key = bucket + ":ip:" + request.remote_ip;
+    if (auto allowed = co_await take_rate_token(services, key); !allowed) {
+      co_return problem_response(allowed.error(), request);
+    }
+    co_return co_await handler(request);
+  };
+}
 
 http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler) {
   return [&services, policy = std::move(policy),

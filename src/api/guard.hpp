@@ -45,4 +45,12 @@ struct EndpointPolicy {
 // requests are rate limited per client ip before they can write audit events.
 http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler);
 
+// An anonymous endpoint (the OAuth callback) limited per client IP in its own `bucket`, so a
+// flood of fake callbacks cannot buy a database write each without bound.
+http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Handler handler);
+
+// Takes one token from the caller's bucket `key`; rate_limited when it is empty.
+boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
+                                                     const std::string& key);
+
 }  // namespace oauth_manager::api

@@ -93,6 +93,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       disconnect_(*store_, database_blocking_, registry_, refresh_engine_, clock_),
       refresher_(*store_, database_blocking_, token_service_, clock_, random_,
                  refresher_settings(config.tokens)),
+      state_purger_(*store_, database_blocking_, clock_),
       background_refresh_(config.tokens.background_refresh) {
   if (config.redis.url) {
     // The URL was validated with the configuration.
@@ -141,16 +142,19 @@ Service::~Service() { join(); }
 
 void Service::start_background(boost::asio::io_context& io) {
   if (background_refresh_) refresher_.start(io);
+  state_purger_.start(io);
   if (webhooks_) webhooks_->start(io);
 }
 
 void Service::stop_background() {
   refresher_.stop();
+  state_purger_.stop();
   if (webhooks_) webhooks_->stop();
 }
 
 void Service::release_background() {
   refresher_.release();
+  state_purger_.release();
   if (webhooks_) webhooks_->release();
 }
 

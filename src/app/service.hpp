@@ -22,6 +22,7 @@
 #include "manager/disconnect.hpp"
 #include "manager/record_queries.hpp"
 #include "manager/refresh_engine.hpp"
+#include "manager/state_purger.hpp"
 #include "manager/token_service.hpp"
 #include "net/http_client.hpp"
 #include "net/redis_client.hpp"
@@ -53,6 +54,7 @@ class Service {
   // After the io_context has stopped, before it is destroyed.
   void release_background();
   const manager::BackgroundRefresher& refresher() const { return refresher_; }
+  manager::StatePurger& state_purger() { return state_purger_; }
   const events::WebhookDispatcher* webhooks() const { return webhooks_.get(); }
   // Writes the token-read audit events still queued (they are batched off the request path).
   core::Status flush_audit();
@@ -89,6 +91,7 @@ class Service {
   manager::TokenService token_service_;
   manager::Disconnect disconnect_;
   manager::BackgroundRefresher refresher_;
+  manager::StatePurger state_purger_;
   std::unique_ptr<net::HttpClient> webhook_http_;
   std::unique_ptr<events::WebhookDispatcher> webhooks_;
   bool background_refresh_ = false;

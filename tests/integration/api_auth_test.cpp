@@ -266,6 +266,18 @@ class ApiRateLimitTest : public ApiAuthTest {
   }
 };
 
+// The callback is anonymous: each one costs a state lookup and write. One client IP gets the
+// same burst as a caller, then 429, and the flood never reaches the database.
+TEST_F(ApiRateLimitTest, TheAnonymousCallbackIsLimitedPerClientIp) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(api_->get("/v1/oauth/callback/google?state=x&code=y", std::nullopt).status, 400);
+  }
+  const auto limited = api_->get("/v1/oauth/callback/google?state=x&code=y", std::nullopt);
+  EXPECT_EQ(limited.status, 429) << limited.raw;
+  EXPECT_EQ(limited.body["code"], "rate_limited");
+  EXPECT_TRUE(limited.header("Retry-After"));
+}
+
 TEST_F(ApiRateLimitTest, ACallerOverItsBurstGets429WithRetryAfter) {
   const auto alice = api_->token("alice", {"user"});
   for (int i = 0; i < 3; ++i) EXPECT_EQ(api_->get("/v1/integrations", alice).status, 200);

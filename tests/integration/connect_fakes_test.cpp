@@ -226,6 +226,26 @@ TEST_F(ConnectFakesTest, AnIdTokenWithoutTheNonceIsRefused) {
   expect_refused(finish("google", started), "provider_error");
 }
 
+// Abandoned and forged flows leave states behind; once expired they are purged, used or not.
+TEST_F(ConnectFakesTest, ExpiredStatesArePurged) {
+  const auto abandoned = start("google");
+  const auto used = start("google");
+  fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(used))));
+  ASSERT_EQ(finish("google", used).status, 303);
+  auto& purger = api_->service().state_purger();
+  EXPECT_EQ(*testing::run_on(api_->io(), purger.purge_once()), 0) << "nothing has expired yet";
+  clock_.advance(std::chrono::minutes(11));  // states live 10 minutes
+  const auto fresh = start("google");
+  EXPECT_EQ(*testing::run_on(api_->io(), purger.purge_once()), 2);
+  const auto gone = finish("google", abandoned);
+  EXPECT_EQ(gone.status, 400) << gone.raw;
+  EXPECT_EQ(gone.body["code"], "state_invalid") << "as for a state never issued";
+  fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(fresh))));
+  EXPECT_EQ(testing::query_params(*finish("google", fresh).header("Location")).at("status"),
+            "connected")
+      << "a live state survives the purge";
+}
+
 TEST_F(ConnectFakesTest, GooglesLegacyIssuerAndItsCallbackIssAreAccepted) {
   const auto started = start("google");
   auto claims = google_claims(started);
