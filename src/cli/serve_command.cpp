@@ -25,6 +25,7 @@ http::ServerOptions server_options(const config::ServerConfig& server) {
   options.max_body_bytes = server.max_body_bytes;
   options.read_timeout = std::chrono::seconds(server.read_timeout_seconds);
   options.idle_timeout = std::chrono::seconds(server.idle_timeout_seconds);
+  options.max_connections = static_cast<std::size_t>(server.max_connections);
   return options;
 }
 

@@ -25,6 +25,7 @@ struct ServerConfig {
   int read_timeout_seconds = 15;
   int idle_timeout_seconds = 60;
   int shutdown_timeout_seconds = 30;
+  int max_connections = 10000;  // open connections; more are answered 503 and closed
   // Where a connect flow may send the browser back to: scheme + host + port + path prefix.
   std::vector<std::string> allowed_return_urls;
 };

@@ -32,6 +32,7 @@ constexpr std::array kKeys = {
     KeySpec{"server", "idle_timeout_seconds", Kind::integer},
     KeySpec{"server", "shutdown_timeout_seconds", Kind::integer},
     KeySpec{"server", "allowed_return_urls", Kind::string_list},
+    KeySpec{"server", "max_connections", Kind::integer},
     KeySpec{"database", "url", Kind::string},
     KeySpec{"database", "pool_size", Kind::integer},
     KeySpec{"database", "migrate_on_start", Kind::boolean},

@@ -73,6 +73,8 @@ void ConfigBuilder::build_server(ServerConfig& server) {
       integer_in_range("server", "read_timeout_seconds", server.read_timeout_seconds, 1, 3600);
   server.idle_timeout_seconds =
       integer_in_range("server", "idle_timeout_seconds", server.idle_timeout_seconds, 1, 3600);
+  server.max_connections =
+      integer_in_range("server", "max_connections", server.max_connections, 1, 1000000);
   server.shutdown_timeout_seconds = integer_in_range("server", "shutdown_timeout_seconds",
                                                      server.shutdown_timeout_seconds, 1, 3600);
 }

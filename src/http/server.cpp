@@ -4,8 +4,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -144,18 +146,61 @@ core::Status Server::listen() {
 
 void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
 
+// Counts connections that have started serving; a burst accepted in the same instant may pass
+// the cap by the few not yet started, which is harmless: the cap is about floods, not exactness.
+bool Server::at_capacity() {
+  std::lock_guard lock(mutex_);
+  return connections_.size() >= options_.max_connections;
+}
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstAcceptPause{10};
+constexpr std::chrono::milliseconds kLongestAcceptPause{1000};
+
+// Beyond max_connections: a short 503 and the connection closed, without reading the request.
+asio::awaitable<void> refuse_connection(tcp::socket socket) {
+  static constexpr std::string_view kBody =
+      R"({"type":"urn:oauth-manager:problem:unavailable","title":"The service is temporarily )"
+      R"(unavailable","status":503,"code":"unavailable","detail":"too many open connections; )"
+      R"(try again shortly"})";
+  static const std::string kResponse = fmt::format(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+      "Retry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      kBody.size(), kBody);
+  beast::error_code ec;
+  co_await asio::async_write(socket, asio::buffer(kResponse),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+}  // namespace
+
 asio::awaitable<void> Server::accept_loop() {
+  asio::steady_timer pause(acceptor_.get_executor());
+  auto next_pause = kFirstAcceptPause;
   while (true) {
     beast::error_code ec;
     auto socket = co_await acceptor_.async_accept(asio::make_strand(io_),
                                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
-      // Out of file descriptors and the like: log, and keep serving the connections we have.
-      log::warn("http.accept_failed", {{"error", ec.message()}});
+      // Out of file descriptors and the like: retrying at once would spin the CPU and flood the
+      // log, so pause (10 ms doubling to 1 s) and keep serving the connections we have.
+      log::warn("http.accept_failed", {{"error", ec.message()}, {"pause_ms", next_pause.count()}});
+      pause.expires_after(next_pause);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      next_pause = std::min(next_pause * 2, kLongestAcceptPause);
       continue;
     }
+    next_pause = kFirstAcceptPause;
     const auto executor = socket.get_executor();
+    if (at_capacity()) {
+      asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
+      continue;
+    }
     asio::co_spawn(executor, serve_connection(std::move(socket)), asio::detached);
   }
 }

@@ -26,6 +26,9 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{15};  // to receive a whole request once it has begun
   std::chrono::seconds idle_timeout{60};  // between requests on a kept-alive connection
   core::RandomSource* random = nullptr;   // for request ids; the OS CSPRNG when null
+  // Open connections beyond this are answered 503 and closed at once, so a flood of idle
+  // connections cannot exhaust file descriptors (and starve the database and providers of them).
+  std::size_t max_connections = 10000;
 };
 
 // Turns an error into the response the client sees (problem+json, provided by src/api/).
@@ -52,6 +55,7 @@ class Server {
  private:
   struct Connection;
   boost::asio::awaitable<void> accept_loop();
+  bool at_capacity();
   boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<Response> dispatch(Request& request);
   void forget(const std::shared_ptr<Connection>& connection);

@@ -57,11 +57,15 @@ class HttpServerTest : public ::testing::Test {
     options.max_body_bytes = 1024;
     options.read_timeout = 1s;
     options.idle_timeout = 2s;
+    adjust(options);
     server_ = std::make_unique<http::Server>(io_, options, router_, &api::problem_response);
     ASSERT_TRUE(server_->listen());
     server_->start();
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
   }
+
+  // What a test case changes in the server's options.
+  virtual void adjust(http::ServerOptions&) {}
 
   void TearDown() override {
     if (!shut_down_) server_->shutdown([] {});
@@ -228,6 +232,30 @@ TEST_F(HttpServerTest, ShutdownFinishesInFlightRequestsAndStopsAccepting) {
   EXPECT_EQ(drained.get_future().wait_for(3s), std::future_status::ready);
   RawConnection late(server_->port());
   EXPECT_FALSE(late.connected() && status_of(late.read_until_closed(1s)) != 0);
+}
+
+class CappedHttpServerTest : public HttpServerTest {
+ protected:
+  void adjust(http::ServerOptions& options) override { options.max_connections = 2; }
+};
+
+// Idle connections cannot pile up without bound: past max_connections a new one gets a 503 at
+// once and is closed, and the ones already open are still served.
+TEST_F(CappedHttpServerTest, ConnectionsBeyondTheCapGet503AndClose) {
+  RawConnection first(server_->port());
+  RawConnection second(server_->port());
+  for (auto* connection : {&first, &second}) {
+    connection->send("GET /echo/open HTTP/1.1\r\nHost: t\r\n\r\n");
+    ASSERT_TRUE(connection->read_response(3s));
+  }
+  const auto refused = http_exchange(server_->port(), "GET /echo/x HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(status_of(refused), 503) << refused;
+  EXPECT_EQ(nlohmann::json::parse(body_of(refused))["code"], "unavailable");
+  EXPECT_EQ(header_of(refused, "Retry-After"), "1");
+  first.send("GET /echo/still HTTP/1.1\r\nHost: t\r\n\r\n");
+  const auto served = first.read_response(3s);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(status_of(*served), 200);
 }
 
 }  // namespace
