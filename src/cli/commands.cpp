@@ -101,7 +101,8 @@ int rotate_keys_command(const config::Config& config, int batch_size) {
   }
   crypto::OpenSslRandom random;
   const crypto::Keyring keyring(config.crypto.keys, random);
-  manager::KeyRotation rotation(**store, keyring);
+  const core::SystemClock clock;
+  manager::KeyRotation rotation(**store, keyring, random, clock);
   fmt::print("re-encrypting token sets under the primary key \"{}\"\n", keyring.primary_id());
   auto done = rotation.run(batch_size, [](const manager::RotationProgress& progress) {
     fmt::print("re-encrypted {} so far, {} left\n", progress.reencrypted, progress.remaining);

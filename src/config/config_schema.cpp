@@ -97,6 +97,7 @@ constexpr std::array kProviderKeys = {
     std::pair<std::string_view, Kind>{"client_secret_file", Kind::string},
     std::pair<std::string_view, Kind>{"redirect_uri", Kind::string},
     std::pair<std::string_view, Kind>{"scopes", Kind::string_list},
+    std::pair<std::string_view, Kind>{"allowed_scopes", Kind::string_list},
     std::pair<std::string_view, Kind>{"allow_insecure_loopback", Kind::boolean},
 };
 

@@ -195,6 +195,8 @@ providers::ProviderSettings ConfigBuilder::provider_settings(const std::string& 
   settings.redirect_uri = non_empty_string(section, "redirect_uri");
   if (const auto* scopes = raw<std::vector<std::string>>(section, "scopes"))
     settings.scopes = *scopes;
+  if (const auto* allowed = raw<std::vector<std::string>>(section, "allowed_scopes"))
+    settings.allowed_scopes = *allowed;
   if (const auto* insecure = raw<bool>(section, "allow_insecure_loopback")) {
     settings.allow_insecure_loopback = *insecure;
   }

@@ -251,33 +251,45 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::store_conne
     tokens.expires_at = now + std::chrono::seconds(*exchange.tokens.expires_in);
   }
 
-  co_return co_await blocking_.run([&]() -> core::Result<core::Integration> {
-    auto stored = store_.upsert_integration(integration);
-    if (!stored) return stored.error();
-    // Reconnecting the same account: a provider that sends no new refresh token (Google without
-    // a fresh consent) leaves the one we hold valid, so keep it.
-    if (!tokens.refresh_token) {
-      if (auto previous = store_.get_tokens(stored->id)) {
-        if (auto opened = vault_.open(*previous)) tokens.refresh_token = opened->refresh_token;
-      }
-    }
-    if (auto put = store_.put_tokens(vault_.seal(stored->id, tokens, now)); !put) {
-      // An integration without usable tokens must not look connected.
-      (void)store_.set_integration_status(stored->id, core::IntegrationStatus::needs_reauth, now);
-      return put.error();
-    }
-    core::Consent consent;
-    consent.id = core::new_id(random_);
-    consent.user_id = state.user_id;
-    consent.integration_id = stored->id;
-    consent.requested_scopes = state.requested_scopes;
-    consent.granted_scopes = stored->granted_scopes;
-    consent.created_at = now;
-    consent.ip = request.ip;
-    consent.user_agent = request.user_agent;
-    if (auto appended = store_.append_consent(consent); !appended) return appended.error();
-    return stored;
+  // One transaction: the integration, its tokens and its consent commit together, so a crash
+  // half-way never leaves an integration that looks connected without tokens.
+  std::optional<core::Integration> connected;
+  auto committed = co_await blocking_.run([&] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      auto stored = write_connection(tx, request, state, integration, tokens, now);
+      if (!stored) return stored.error();
+      connected = std::move(*stored);
+      return core::Status{};
+    });
   });
+  if (!committed) co_return committed.error();
+  co_return std::move(*connected);
+}
+
+core::Result<core::Integration> ConnectFlow::write_connection(
+    store::Store& tx, const CallbackRequest& request, const core::AuthState& state,
+    const core::Integration& integration, TokenSet tokens, core::Timestamp now) {
+  auto stored = tx.upsert_integration(integration);
+  if (!stored) return stored.error();
+  // Reconnecting the same account: a provider that sends no new refresh token (Google without
+  // a fresh consent) leaves the one we hold valid, so keep it.
+  if (!tokens.refresh_token) {
+    if (auto previous = tx.get_tokens(stored->id)) {
+      if (auto opened = vault_.open(*previous)) tokens.refresh_token = opened->refresh_token;
+    }
+  }
+  if (auto put = tx.put_tokens(vault_.seal(stored->id, tokens, now)); !put) return put.error();
+  core::Consent consent;
+  consent.id = core::new_id(random_);
+  consent.user_id = state.user_id;
+  consent.integration_id = stored->id;
+  consent.requested_scopes = state.requested_scopes;
+  consent.granted_scopes = stored->granted_scopes;
+  consent.created_at = now;
+  consent.ip = request.ip;
+  consent.user_agent = request.user_agent;
+  if (auto appended = tx.append_consent(consent); !appended) return appended.error();
+  return stored;
 }
 
 boost::asio::awaitable<void> ConnectFlow::audit(const CallbackRequest& request,

@@ -89,6 +89,11 @@ class ConnectFlow {
                                                                   const core::AuthState& state);
   boost::asio::awaitable<core::Result<core::Integration>> store_connection(
       const CallbackRequest& request, const core::AuthState& state, Exchange& exchange);
+  // The writes of a successful callback, inside the store transaction `tx`.
+  core::Result<core::Integration> write_connection(store::Store& tx, const CallbackRequest& request,
+                                                   const core::AuthState& state,
+                                                   const core::Integration& integration,
+                                                   TokenSet tokens, core::Timestamp now);
   boost::asio::awaitable<void> audit(const CallbackRequest& request, const core::AuthState& state,
                                      const std::string& event, const std::string& outcome,
                                      const std::optional<std::string>& integration_id,

@@ -23,15 +23,18 @@ boost::asio::awaitable<core::Result<nlohmann::json>> Disconnect::run(
 
 boost::asio::awaitable<core::Status> Disconnect::remove_locally(const std::string& id) {
   const auto now = clock_.now();
-  co_return co_await blocking_.run([this, &id, now]() -> core::Status {
-    if (auto deleted = store_.delete_tokens(id); !deleted) return deleted;
-    if (auto marked = store_.set_integration_status(id, core::IntegrationStatus::revoked, now);
-        !marked) {
-      return marked;
-    }
-    auto closed = store_.close_consents(id, now);
-    if (!closed) return closed.error();
-    return core::Status{};
+  // One transaction: a crash half-way never leaves tokens deleted but the integration active.
+  co_return co_await blocking_.run([this, &id, now] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      if (auto deleted = tx.delete_tokens(id); !deleted) return deleted;
+      if (auto marked = tx.set_integration_status(id, core::IntegrationStatus::revoked, now);
+          !marked) {
+        return marked;
+      }
+      auto closed = tx.close_consents(id, now);
+      if (!closed) return closed.error();
+      return core::Status{};
+    });
   });
 }
 

@@ -2,14 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/ids.hpp"
 #include "crypto/pkce.hpp"
 #include "log/logger.hpp"
 #include "manager/integration_lookup.hpp"
+#include "providers/callback_rules.hpp"
 
 namespace oauth_manager::manager {
 namespace {
@@ -18,6 +22,12 @@ namespace {
 // in another process, so there is nothing here to wake us: this one wait stays a poll, bounded by
 // twice the lease duration.
 constexpr std::chrono::milliseconds kLeasePoll{50};
+
+// Whether the stored token set is still the one this refresh started from, merely re-written
+// (re-encrypted by rotate-keys): same tokens, newer version.
+bool same_grant(const TokenSet& stored, const TokenSet& used) {
+  return stored.refresh_token == used.refresh_token && stored.access_token == used.access_token;
+}
 
 }  // namespace
 
@@ -214,7 +224,13 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_le
   next.token_type = response.token_type;
   next.expires_at = now + (response.expires_in ? std::chrono::seconds(*response.expires_in)
                                                : settings_.assumed_lifetime);
-  co_return co_await commit(integration, record, std::move(next), now);
+  auto committed = co_await commit(integration, record, current, std::move(next), now);
+  if (committed && response.scope) {
+    // Named, not a temporary inside the co_await (g++ 12 destroys those twice: GCC 99576).
+    auto granted = providers::granted_scopes(response, integration.granted_scopes);
+    co_await note_granted_scopes(integration, std::move(granted), now);
+  }
+  co_return committed;
 }
 
 // A refresh that failed for now (transient) or because the provider refuses our client
@@ -266,16 +282,28 @@ boost::asio::awaitable<core::Error> RefreshEngine::note_refresh_failure(
 }
 
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::commit(
-    const core::Integration& integration, const core::TokenRecord& record, TokenSet next,
-    core::Timestamp now) {
+    const core::Integration& integration, const core::TokenRecord& record, const TokenSet& used,
+    TokenSet next, core::Timestamp now) {
   const auto sealed = vault_.seal(integration.id, next, now);
-  const auto expected = record.version;
+  auto expected = record.version;
   const auto& id = integration.id;
-  auto committed = co_await blocking_.run([this, &sealed, expected, &id, now]() -> core::Status {
-    auto updated = store_.update_tokens(sealed, expected);
-    if (!updated) return updated.error();
-    return store_.mark_refreshed(id, now);
-  });
+  core::Status committed;
+  // A provider that rotates refresh tokens has already invalidated the one we used: losing `next`
+  // would kill the integration. So a conflict caused by a mere re-encryption of the same tokens
+  // is committed again over the new version; a conflict with other tokens (another writer
+  // refreshed: our lease lapsed) leaves theirs standing.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    committed = co_await blocking_.run([this, &sealed, expected, &id, now]() -> core::Status {
+      auto updated = store_.update_tokens(sealed, expected);
+      if (!updated) return updated.error();
+      return store_.mark_refreshed(id, now);
+    });
+    if (committed || committed.error().code != core::Code::conflict) break;
+    auto stored = co_await read_tokens(id);
+    if (!stored || !same_grant(stored->tokens, used)) break;
+    log::info("token.refresh_commit_retried", {{"integration_id", id}});
+    expected = stored->record.version;
+  }
   if (!committed) {
     // A conflict means another writer got there first (our lease lapsed): theirs stands.
     log::error("token.refresh_commit_failed",
@@ -283,6 +311,38 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::commit(
     co_return committed.error();
   }
   co_return next;
+}
+
+// RFC 6749 §6: a refresh answer may carry the scopes now granted, narrower than before (the
+// user removed one at the provider). The integration then says what is really granted, and a
+// narrowing is recorded in the consent ledger: the open entry is closed and a new one opened.
+boost::asio::awaitable<void> RefreshEngine::note_granted_scopes(
+    const core::Integration& integration, std::vector<std::string> granted, core::Timestamp now) {
+  auto before = integration.granted_scopes;
+  std::sort(before.begin(), before.end());
+  auto after = granted;
+  std::sort(after.begin(), after.end());
+  if (before == after) co_return;
+  const bool narrowed = !std::includes(after.begin(), after.end(), before.begin(), before.end());
+  core::Consent consent;
+  consent.id = core::new_id(random_);
+  consent.user_id = integration.user_id;
+  consent.integration_id = integration.id;
+  consent.requested_scopes = integration.granted_scopes;
+  consent.granted_scopes = granted;
+  consent.created_at = now;
+  const auto& id = integration.id;
+  auto noted =
+      co_await blocking_.run([this, &id, &granted, &consent, narrowed, now]() -> core::Status {
+        if (auto set = store_.set_granted_scopes(id, granted, now); !set) return set;
+        if (!narrowed) return core::Status{};
+        if (auto closed = store_.close_consents(id, now); !closed) return closed.error();
+        return store_.append_consent(consent);
+      });
+  if (!noted) {
+    log::error("token.scopes_update_failed",
+               {{"integration_id", id}, {"error", noted.error().message}});
+  }
 }
 
 boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integration& integration,

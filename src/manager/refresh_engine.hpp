@@ -71,8 +71,12 @@ class RefreshEngine {
                                                            const providers::RefreshResult& attempt);
   boost::asio::awaitable<core::Result<TokenSet>> commit(const core::Integration& integration,
                                                         const core::TokenRecord& record,
-                                                        TokenSet next, core::Timestamp now);
+                                                        const TokenSet& used, TokenSet next,
+                                                        core::Timestamp now);
   boost::asio::awaitable<void> release_lease(const std::string& id, const std::string& owner);
+  boost::asio::awaitable<void> note_granted_scopes(const core::Integration& integration,
+                                                   std::vector<std::string> granted,
+                                                   core::Timestamp now);
   boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
                                                  const std::string& reason);
   boost::asio::awaitable<std::chrono::milliseconds> note_failure(

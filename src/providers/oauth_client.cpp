@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/scopes.hpp"
 #include "crypto/encoding.hpp"
 #include "net/url.hpp"
@@ -99,6 +101,15 @@ std::string authorization_url(const Provider& provider, const AuthorizationReque
   return net::with_query(provider.spec.authorization_endpoint, query);
 }
 
+// RFC 6749 Appendix A.12 and A.17: access and refresh tokens are 1*VSCHAR (%x20-7E). Anything
+// else (a byte above 0x7E, a control character) is refused here, at the exchange, with a clear
+// error, instead of being stored and breaking every later answer that carries it.
+bool visible_ascii(const std::string& token) {
+  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7E;
+  });
+}
+
 core::Result<TokenResponse> parse_token_response(const nlohmann::json& body) {
   if (!body.is_object()) return provider_error("the token endpoint did not answer a JSON object");
   TokenResponse response;
@@ -107,6 +118,10 @@ core::Result<TokenResponse> parse_token_response(const nlohmann::json& body) {
     const auto code = error_code_of(body);
     return provider_error(code.empty() ? "the token endpoint answered without an access_token"
                                        : fmt::format("the provider refused: {}", code));
+  }
+  if (!visible_ascii(*access_token)) {
+    return provider_error(
+        "the provider's access_token is not printable ASCII (RFC 6749 Appendix A.12)");
   }
   response.access_token = *access_token;
   response.token_type = string_member(body, "token_type").value_or("Bearer");
@@ -123,6 +138,10 @@ core::Result<TokenResponse> parse_token_response(const nlohmann::json& body) {
     if (response.expires_in && *response.expires_in <= 0) response.expires_in.reset();
   }
   response.refresh_token = string_member(body, "refresh_token");
+  if (response.refresh_token && !visible_ascii(*response.refresh_token)) {
+    return provider_error(
+        "the provider's refresh_token is not printable ASCII (RFC 6749 Appendix A.17)");
+  }
   response.scope = string_member(body, "scope");
   response.id_token = string_member(body, "id_token");
   response.raw = body;

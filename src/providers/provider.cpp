@@ -35,6 +35,36 @@ std::vector<std::string> union_of(std::vector<std::string> a, const std::vector<
   return a;
 }
 
+// providers.<id>.allowed_scopes replaces what may be asked for; the defaults must fit in it.
+template <typename Key>
+void narrow_scopes(Provider& provider, const ProviderSettings& settings,
+                   std::vector<ProviderProblem>& problems, const Key& key) {
+  provider.allowed_scopes = *settings.allowed_scopes;
+  provider.scopes_narrowed = true;
+  if (provider.allowed_scopes.empty()) {
+    problems.push_back({key("allowed_scopes"), "must name at least one scope"});
+    return;
+  }
+  std::vector<std::string> outside;
+  for (const auto& scope : provider.requested_by_default) {
+    if (!provider.allows_scope(scope)) outside.push_back(scope);
+  }
+  if (outside.empty()) return;
+  if (settings.scopes) {
+    problems.push_back(
+        {key("scopes"), fmt::format("{} not in allowed_scopes", fmt::join(outside, ", "))});
+    return;
+  }
+  // The catalog's defaults, narrowed: only those the operator allows.
+  std::erase_if(provider.requested_by_default,
+                [&](const std::string& scope) { return !provider.allows_scope(scope); });
+  if (provider.requested_by_default.empty()) {
+    problems.push_back({key("scopes"),
+                        "none of the catalog's default scopes is in allowed_scopes: name the "
+                        "default scopes here"});
+  }
+}
+
 }  // namespace
 
 bool Provider::allows_scope(const std::string& scope) const {
@@ -134,6 +164,7 @@ std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provide
   for (const auto& scope : provider.spec.scopes) catalog_scopes.push_back(scope.name);
   provider.allowed_scopes = union_of(union_of(catalog_scopes, provider.spec.default_scopes),
                                      provider.requested_by_default);
+  if (settings.allowed_scopes) narrow_scopes(provider, settings, problems, key);
   provider.allow_insecure_loopback = settings.allow_insecure_loopback;
   if (!problems.empty()) return {std::nullopt, std::move(problems)};
   return {std::move(provider), {}};

@@ -17,6 +17,8 @@ struct ProviderSettings {
   std::optional<std::string> client_secret;  // from client_secret or client_secret_file
   std::optional<std::string> redirect_uri;
   std::optional<std::vector<std::string>> scopes;
+  // Narrows what callers may ask for below the catalog (e.g. no Gmail scopes at all here).
+  std::optional<std::vector<std::string>> allowed_scopes;
   bool allow_insecure_loopback = false;
   std::vector<std::pair<std::string, std::string>> overrides;  // catalog field -> value
 };
@@ -30,6 +32,7 @@ struct Provider {
   std::string redirect_uri;
   std::vector<std::string> requested_by_default;  // when the caller names no scopes
   std::vector<std::string> allowed_scopes;        // catalog scopes and the configured ones
+  bool scopes_narrowed = false;  // allowed_scopes came from the operator: discovery adds none
   bool allow_insecure_loopback = false;
   // Described by its issuer alone: endpoints come from OIDC discovery before first use.
   bool needs_discovery = false;

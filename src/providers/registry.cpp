@@ -69,9 +69,14 @@ boost::asio::awaitable<core::Result<ProviderHandle>> ProviderRegistry::get(const
     if (resolved->requested_by_default.empty()) {
       resolved->requested_by_default = resolved->spec.default_scopes;
     }
-    for (const auto& scope : resolved->spec.scopes) resolved->allowed_scopes.push_back(scope.name);
-    for (const auto& scope : resolved->spec.default_scopes)
-      resolved->allowed_scopes.push_back(scope);
+    if (!resolved->scopes_narrowed) {
+      for (const auto& scope : resolved->spec.scopes) {
+        resolved->allowed_scopes.push_back(scope.name);
+      }
+      for (const auto& scope : resolved->spec.default_scopes) {
+        resolved->allowed_scopes.push_back(scope);
+      }
+    }
     std::lock_guard lock(mutex_);
     if (entry->provider->needs_discovery) {  // another request may have finished first
       entry->provider = std::move(resolved);

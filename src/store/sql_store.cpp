@@ -10,7 +10,21 @@ using core::Result;
 using core::Status;
 
 SqlStore::SqlStore(std::string backend, ConnectionFactory factory, int pool_size)
-    : backend_(std::move(backend)), pool_(std::move(factory), pool_size) {}
+    : backend_(std::move(backend)),
+      pool_(std::make_shared<ConnectionPool>(std::move(factory), pool_size)) {}
+
+Status SqlStore::transact(const std::function<Status(Store& tx)>& work) {
+  if (bound_ != nullptr) return work(*this);
+  return with_connection([&](SqlConnection& connection) -> Status {
+    SqlStore view(backend_, pool_, connection);
+    try {
+      return in_write_transaction(connection, [&] { return work(view); });
+    } catch (...) {
+      connection.rollback();
+      throw;
+    }
+  });
+}
 
 Status SqlStore::ping() {
   return with_connection([](SqlConnection& connection) -> Status {

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "store/connection_pool.hpp"
+#include "store/sql_rows.hpp"
 #include "store/store.hpp"
 
 namespace oauth_manager::store {
@@ -12,6 +15,8 @@ namespace oauth_manager::store {
 class SqlStore final : public Store {
  public:
   SqlStore(std::string backend, ConnectionFactory factory, int pool_size);
+
+  core::Status transact(const std::function<core::Status(Store& tx)>& work) override;
 
   std::string_view backend_name() const override { return backend_; }
   core::Status ping() override;
@@ -49,6 +54,8 @@ class SqlStore final : public Store {
   core::Result<int> delete_expired_states(core::Timestamp before) override;
 
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
+  core::Status set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,
+                                  core::Timestamp now) override;
   core::Result<std::vector<std::string>> list_expiring(core::Timestamp before, int limit) override;
   core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(std::string_view key_id,
                                                                      int limit) override;
@@ -67,15 +74,29 @@ class SqlStore final : public Store {
 
  private:
   // Leases a connection, runs `work` on it, and returns its result.
+  // A view of the same store bound to `connection`, which is inside a write transaction.
+  SqlStore(std::string backend, std::shared_ptr<ConnectionPool> pool, SqlConnection& connection)
+      : backend_(std::move(backend)), pool_(std::move(pool)), bound_(&connection) {}
+
+  // Leases a connection (or uses the bound one), runs `work` on it, and returns its result.
   template <typename Work>
   auto with_connection(Work&& work) -> decltype(work(std::declval<SqlConnection&>())) {
-    auto lease = pool_.lease();
+    if (bound_ != nullptr) return work(*bound_);
+    auto lease = pool_->lease();
     if (!lease) return lease.error();
     return work(**lease);
   }
 
+  // `work` in a write transaction of its own, or in the one a bound view is already inside.
+  template <typename Work>
+  auto atomically(SqlConnection& connection, Work&& work) -> decltype(work()) {
+    if (bound_ != nullptr) return work();
+    return in_write_transaction(connection, std::forward<Work>(work));
+  }
+
   std::string backend_;
-  ConnectionPool pool_;
+  std::shared_ptr<ConnectionPool> pool_;
+  SqlConnection* bound_ = nullptr;  // set in a view made by transact()
 };
 
 }  // namespace oauth_manager::store

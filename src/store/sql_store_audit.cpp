@@ -80,7 +80,7 @@ Result<std::vector<core::AuditEvent>> SqlStore::append_audit_batch(
     const std::vector<core::AuditEvent>& events) {
   using Appended = std::vector<core::AuditEvent>;
   return with_connection([&](SqlConnection& connection) -> Result<Appended> {
-    return in_write_transaction(connection, [&]() -> Result<Appended> {
+    return atomically(connection, [&]() -> Result<Appended> {
       if (auto locked = connection.lock_audit_chain(); !locked) return locked.error();
       auto last = connection.run("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1", {});
       if (!last) return last.error();

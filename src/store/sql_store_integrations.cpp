@@ -85,6 +85,16 @@ Status SqlStore::mark_refreshed(std::string_view id, core::Timestamp now) {
   });
 }
 
+Status SqlStore::set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,
+                                    core::Timestamp now) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute_on_existing(
+        connection,
+        "UPDATE integrations SET granted_scopes = $2, updated_at = oam_ts($3) WHERE id = $1",
+        {std::string(id), core::join_scopes(scopes), core::to_unix_ms(now)}, "integration");
+  });
+}
+
 Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) {
   const auto sql = fmt::format(
       "INSERT INTO tokens (integration_id, access_token_ct, refresh_token_ct, token_type, "

@@ -17,7 +17,7 @@ using core::Status;
 
 Status SqlStore::upsert_scopes(const std::vector<core::ScopeInfo>& scopes) {
   return with_connection([&](SqlConnection& connection) -> Status {
-    return in_write_transaction(connection, [&]() -> Status {
+    return atomically(connection, [&]() -> Status {
       for (const auto& scope : scopes) {
         auto result = connection.run(
             "INSERT INTO scopes (provider, name, description) VALUES ($1, $2, $3) "

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,15 @@ class Store {
                                               core::Timestamp now) = 0;
   // Notes a successful token refresh (last_refreshed_at and updated_at).
   virtual core::Status mark_refreshed(std::string_view id, core::Timestamp now) = 0;
+
+  // Runs `work` against a view of this store inside one write transaction: everything it writes
+  // commits together, or nothing does (an error from `work`, or an exception, rolls it all
+  // back). One use case, one transaction. Inside `work`, `transact` on the view just runs.
+  virtual core::Status transact(const std::function<core::Status(Store& tx)>& work) = 0;
+  // The scopes the provider now says are granted (a refresh answer may narrow them).
+  virtual core::Status set_granted_scopes(std::string_view id,
+                                          const std::vector<std::string>& scopes,
+                                          core::Timestamp now) = 0;
 
   // Stores the first token set of an integration, or replaces it on reconnect (version + 1).
   virtual core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) = 0;

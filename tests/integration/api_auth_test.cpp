@@ -235,6 +235,28 @@ TEST_F(ApiAuthTest, AJwtMeantForAnotherApiIsRefused) {
       << "the same claims with our audience and a role do pass";
 }
 
+// Another user's integration is not there for a plain user: disconnecting or refreshing it
+// answers 404 exactly like an unknown id, and changes nothing.
+TEST_F(ApiAuthTest, AnotherUsersIntegrationCannotBeDisconnectedOrRefreshed) {
+  const auto bobs = connect("bob", "b-1");
+  const auto alice = api_->token("alice", {"user"});
+  const auto raw = testing::http_exchange(
+      api_->port(), "DELETE /v1/integrations/" + bobs.id +
+                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                        alice + "\r\n\r\n");
+  EXPECT_EQ(testing::status_of(raw), 404) << raw;
+  const auto unknown = testing::http_exchange(
+      api_->port(),
+      "DELETE /v1/integrations/no-such-id HTTP/1.1\r\nHost: t\r\nConnection: "
+      "close\r\nAuthorization: Bearer " +
+          alice + "\r\n\r\n");
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(raw))["detail"],
+            nlohmann::json::parse(testing::body_of(unknown))["detail"]);
+  const auto refresh = api_->post("/v1/integrations/" + bobs.id + "/refresh", alice, "{}");
+  EXPECT_EQ(refresh.status, 404) << refresh.raw;
+  EXPECT_EQ(api_->store().get_integration(bobs.id)->status, core::IntegrationStatus::active);
+}
+
 TEST_F(ApiAuthTest, TheOpenApiDocumentDescribesExactlyTheRouter) {
   const auto document = nlohmann::json::parse(api::openapi_document());
   EXPECT_EQ(document["openapi"], "3.1.0");

@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 
 #include <sstream>
+#include <thread>
 
 #include "crypto/encoding.hpp"
 #include "crypto/pkce.hpp"
@@ -244,6 +245,50 @@ TEST_F(ConnectFakesTest, ExpiredStatesArePurged) {
   EXPECT_EQ(testing::query_params(*finish("google", fresh).header("Location")).at("status"),
             "connected")
       << "a live state survives the purge";
+}
+
+// A browser that double-submits, or an attacker racing the user with a stolen callback URL: the
+// same state and code arrive twice at once. Exactly one exchange happens; the other is refused.
+TEST_F(ConnectFakesTest, TwoConcurrentCallbacksWithOneCodeMakeOneExchange) {
+  const auto started = start("google");
+  fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(started))));
+  std::vector<Reply> replies(2);
+  std::vector<std::thread> browsers;
+  for (auto& reply : replies) {
+    browsers.emplace_back([&] { reply = finish("google", started); });
+  }
+  for (auto& browser : browsers) browser.join();
+  int connected = 0;
+  int refused = 0;
+  for (const auto& reply : replies) {
+    if (reply.status == 303 &&
+        testing::query_params(*reply.header("Location")).at("status") == "connected") {
+      ++connected;
+    } else if (reply.status == 400) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(connected, 1);
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(fake_.token_requests().size(), 1U);
+  EXPECT_EQ(stored_integrations(), 1U);
+}
+
+// Tokens are printable ASCII (RFC 6749 A.12, A.17): one with another byte is refused at the
+// exchange with a clear error, never stored to break every later hand-out.
+TEST_F(ConnectFakesTest, ATokenThatIsNotPrintableAsciiIsRefusedAtTheExchange) {
+  for (const std::string bad : {"ya29.caf\u00e9", "ya29.line\nbreak", "ya29.\x01 x"}) {
+    const auto started = start("google");
+    auto answer = token_answer(fake_.key().sign(google_claims(started)));
+    answer["access_token"] = bad;
+    fake_.answer_token(200, answer);
+    expect_refused(finish("google", started), "provider_error");
+  }
+  const auto started = start("google");
+  auto answer = token_answer(fake_.key().sign(google_claims(started)));
+  answer["refresh_token"] = "1//r\u00e9fresh";
+  fake_.answer_token(200, answer);
+  expect_refused(finish("google", started), "provider_error");
 }
 
 TEST_F(ConnectFakesTest, GooglesLegacyIssuerAndItsCallbackIssAreAccepted) {

@@ -31,6 +31,7 @@ class KeyRotationTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<testing::PostgresSchema> schema_;
   std::unique_ptr<store::Store> store_;
   crypto::OpenSslRandom random_;
+  core::SystemClock clock_;
 };
 
 TEST_P(KeyRotationTest, TenThousandTokenSetsMoveToTheNewKeyWhileBeingRead) {
@@ -75,7 +76,7 @@ TEST_P(KeyRotationTest, TenThousandTokenSetsMoveToTheNewKeyWhileBeingRead) {
       }
     });
   }
-  manager::KeyRotation rotation(*store_, during);
+  manager::KeyRotation rotation(*store_, during, random_, clock_);
   int batches = 0;
   auto done = rotation.run(500, [&](const manager::RotationProgress&) { ++batches; });
   rotating = false;
@@ -101,6 +102,50 @@ TEST_P(KeyRotationTest, TenThousandTokenSetsMoveToTheNewKeyWhileBeingRead) {
   const auto stale = old_vault.open(*store_->get_tokens(ids[0]));
   ASSERT_FALSE(stale);
   EXPECT_NE(stale.error().message.find("\"new\""), std::string::npos);
+}
+
+// A refresh in flight holds the integration's lease, and its provider may be rotating the refresh
+// token right now: rotation must not re-seal (and so bump the version of) that row under it. The
+// row is skipped, the others move, and the next run, once the lease is gone, finishes the job.
+TEST_P(KeyRotationTest, ARowWhoseRefreshIsInFlightIsSkippedAndDoneLater) {
+  const auto old_key = *crypto::parse_data_key("old:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  const auto new_key = *crypto::parse_data_key("new:HxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwIBAB8eHR0=");
+  const crypto::Keyring before({old_key}, random_);
+  const manager::TokenVault old_vault(before);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    core::Integration integration;
+    integration.id = "integration-" + std::to_string(i);
+    integration.user_id = "alice";
+    integration.provider = "notion";
+    integration.provider_account_id = "bot-" + std::to_string(i);
+    integration.created_at = clock_.now();
+    integration.updated_at = integration.created_at;
+    ASSERT_TRUE(store_->upsert_integration(integration));
+    const manager::TokenSet tokens{"access", "refresh", "Bearer", std::nullopt};
+    ASSERT_TRUE(store_->put_tokens(old_vault.seal(integration.id, tokens, clock_.now())));
+    ids.push_back(integration.id);
+  }
+  const auto now = clock_.now();
+  ASSERT_TRUE(
+      *store_->acquire_refresh_lease(ids[1], "a-refresh", now, now + std::chrono::hours(1)));
+  const auto version_before = store_->get_tokens(ids[1])->version;
+
+  const crypto::Keyring during({new_key, old_key}, random_);
+  manager::KeyRotation rotation(*store_, during, random_, clock_, std::chrono::milliseconds(1));
+  auto blocked = rotation.run(10, [](const manager::RotationProgress&) {});
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().code, core::Code::conflict);
+  EXPECT_EQ(store_->get_tokens(ids[1])->version, version_before) << "the leased row is untouched";
+  EXPECT_EQ(store_->get_tokens(ids[1])->key_id, "old");
+  EXPECT_EQ(store_->get_tokens(ids[0])->key_id, "new");
+  EXPECT_EQ(store_->get_tokens(ids[2])->key_id, "new");
+
+  ASSERT_TRUE(store_->release_refresh_lease(ids[1], "a-refresh"));
+  auto done = rotation.run(10, [](const manager::RotationProgress&) {});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->remaining, 0);
+  EXPECT_EQ(store_->get_tokens(ids[1])->key_id, "new");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KeyRotationTest, ::testing::Values("sqlite", "postgres"),

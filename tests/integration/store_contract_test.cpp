@@ -629,6 +629,71 @@ TYPED_TEST(StoreContract, ARefreshIsNoted) {
   EXPECT_EQ(this->store_->mark_refreshed("nope", from_unix_ms(1)).error().code, Code::not_found);
 }
 
+// One use case, one transaction: a connection's integration, tokens, consent and audit event
+// commit together.
+TYPED_TEST(StoreContract, ATransactionCommitsEverythingItWrote) {
+  std::string id;
+  auto done = this->store_->transact([&](store::Store& tx) -> core::Status {
+    auto stored = tx.upsert_integration(this->integration("alice", "google", "tx-1"));
+    if (!stored) return stored.error();
+    id = stored->id;
+    if (auto put = tx.put_tokens(this->tokens_for(id, "in-tx")); !put) return put.error();
+    auto event = this->audit("integration.connected", "alice");
+    if (auto appended = tx.append_audit(event); !appended) return appended.error();
+    return tx.transact(
+        [&](store::Store& nested) { return nested.mark_refreshed(id, from_unix_ms(1)); });
+  });
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(this->store_->get_tokens(id)->access_token_ciphertext, "in-tx");
+  EXPECT_EQ(this->store_->get_integration(id)->last_refreshed_at, from_unix_ms(1));
+  EXPECT_EQ(this->store_->list_audit({})->size(), 1U);
+  EXPECT_TRUE(store::verify_audit_chain(*this->store_)->intact);
+}
+
+// A crash or error half-way leaves nothing half-done: every write of the transaction is undone,
+// the audit chain included.
+TYPED_TEST(StoreContract, AFailedTransactionLeavesNothingBehind) {
+  const auto before = this->stored_integration("bob", "b-1");
+  auto failed = this->store_->transact([&](store::Store& tx) -> core::Status {
+    auto stored = tx.upsert_integration(this->integration("alice", "google", "tx-2"));
+    if (!stored) return stored.error();
+    if (auto put = tx.put_tokens(this->tokens_for(stored->id, "lost")); !put) return put.error();
+    if (auto appended = tx.append_audit(this->audit("integration.connected", "alice")); !appended) {
+      return appended.error();
+    }
+    if (auto marked =
+            tx.set_integration_status(before.id, core::IntegrationStatus::revoked, from_unix_ms(2));
+        !marked) {
+      return marked;
+    }
+    return core::make_error(Code::conflict, "the use case changed its mind");
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "the use case changed its mind");
+  EXPECT_TRUE(this->store_->list_integrations("alice", std::nullopt)->empty());
+  EXPECT_TRUE(this->store_->list_audit({})->empty());
+  EXPECT_EQ(this->store_->get_integration(before.id)->status, core::IntegrationStatus::active);
+  EXPECT_THROW((void)this->store_->transact([&](store::Store& tx) -> core::Status {
+    (void)tx.upsert_integration(this->integration("carol", "google", "tx-3"));
+    throw std::runtime_error("a bug");
+  }),
+               std::runtime_error);
+  EXPECT_TRUE(this->store_->list_integrations("carol", std::nullopt)->empty());
+  ASSERT_TRUE(this->store_->ping()) << "the connection is usable after the rollback";
+}
+
+TYPED_TEST(StoreContract, GrantedScopesAreReplaced) {
+  const auto id = this->stored_integration().id;
+  const std::vector<std::string> narrowed = {"openid", "email"};
+  ASSERT_TRUE(this->store_->set_granted_scopes(id, narrowed, from_unix_ms(1'800'000'000'000)));
+  const auto read = this->store_->get_integration(id);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->granted_scopes, narrowed);
+  EXPECT_EQ(read->updated_at, from_unix_ms(1'800'000'000'000));
+  EXPECT_EQ(this->store_->set_granted_scopes("nope", narrowed, from_unix_ms(1)).error().code,
+            Code::not_found);
+}
+
 TYPED_TEST(StoreContract, ARefreshBackoffIsStoredReplacedAndCleared) {
   const auto id = this->stored_integration().id;
   const auto t = [](std::int64_t ms) { return from_unix_ms(1'700'000'000'000 + ms); };

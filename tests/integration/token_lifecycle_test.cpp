@@ -3,10 +3,10 @@
 // answer without expires_in.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <sstream>
 #include <thread>
 
-#include <mutex>
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
 #include "events/webhooks.hpp"
@@ -301,6 +301,55 @@ TEST_P(TokenLifecycleTest, ATokenWithoutRefreshTokenIsHandedOutUntilItExpires) {
   const auto expired = token_for(id);
   EXPECT_EQ(expired.status, 409) << expired.raw;
   EXPECT_EQ(expired.body["code"], "needs_reauth");
+}
+
+// rotate-keys (or anything else) re-writes the same tokens while a refresh waits on a provider
+// that rotates refresh tokens: the refresh's commit conflicts on the version, but its new tokens
+// must still be stored, since the provider has already invalidated the old refresh token.
+TEST_P(TokenLifecycleTest, ARefreshCommitsOverAConcurrentReencryptionOfTheSameTokens) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  clock_.advance(3600s);
+  fake_.delay_token(1500ms);
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-2"));
+  testing::Reply refreshed;
+  std::thread caller([&] { refreshed = token_for(id); });
+  // Once the refresh is at the provider, bump the stored version with the same ciphertexts.
+  for (int i = 0; i < 200 && refresh_calls() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(refresh_calls(), 1U);
+  const auto record = *api_->store().get_tokens(id);
+  ASSERT_TRUE(api_->store().update_tokens(record, record.version));
+  caller.join();
+  ASSERT_EQ(refreshed.status, 200) << refreshed.raw;
+  EXPECT_EQ(refreshed.body["access_token"], "ya29.access-2");
+  fake_.delay_token(0ms);
+  const auto again = token_for(id);
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["access_token"], "ya29.access-2") << "the new token set was stored";
+  EXPECT_EQ(refresh_calls(), 1U);
+}
+
+// The user removed a scope at the provider: the next refresh answer says so (RFC 6749 §6). The
+// integration then claims only what is granted, and the consent ledger records the narrowing.
+TEST_P(TokenLifecycleTest, ARefreshThatNarrowsTheScopesUpdatesThemAndTheConsentLedger) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  const auto before = api_->store().get_integration(id)->granted_scopes;
+  ASSERT_GT(before.size(), 1U);
+  clock_.advance(3600s);
+  auto narrowed = google_tokens("ya29.access-2", "1//refresh-1");
+  narrowed["scope"] = before.front();
+  fake_.answer_token(200, narrowed);
+  ASSERT_EQ(token_for(id).status, 200);
+  EXPECT_EQ(api_->store().get_integration(id)->granted_scopes,
+            std::vector<std::string>{before.front()});
+  const auto consents = *api_->store().list_consents("alice");
+  ASSERT_EQ(consents.size(), 2U);
+  EXPECT_TRUE(consents[0].revoked_at) << "the wider consent is closed";
+  EXPECT_FALSE(consents[1].revoked_at);
+  EXPECT_EQ(consents[1].granted_scopes, std::vector<std::string>{before.front()});
+  const auto asked =
+      api_->post("/v1/tokens", api_->token("agent", {"service"}),
+                 nlohmann::json{{"integration_id", id}, {"scopes", {before.back()}}}.dump());
+  EXPECT_EQ(asked.status, 403) << "a scope no longer granted: " << asked.raw;
 }
 
 TEST_P(TokenLifecycleTest, AttemptsAgainstAFailingProviderAreSpacedExponentiallyWithJitter) {

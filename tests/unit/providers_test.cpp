@@ -160,5 +160,30 @@ TEST(CallbackRules, AMicrosoftAccountIsKeyedOnTenantAndObjectId) {
   EXPECT_EQ(providers::account_id({{"sub", "g-1"}, {"tid", "x"}}, google), "g-1");
 }
 
+// An operator may forbid scopes the catalog knows (no Gmail here, say): callers cannot ask for
+// them, the defaults are narrowed too, and a configured default outside the list is an error.
+TEST(ProviderConfig, AllowedScopesNarrowTheCatalog) {
+  const config::Environment google = {
+      {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example"},
+      {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", "id"},
+      {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "secret"},
+      {"OAUTH_MANAGER_PROVIDERS_GOOGLE_ALLOWED_SCOPES", "openid,email"}};
+  const auto load = config::load_config(std::nullopt, with_required(google));
+  ASSERT_TRUE(load.config) << describe(load);
+  const auto& provider = load.config->providers.at(0);
+  EXPECT_TRUE(provider.allows_scope("email"));
+  EXPECT_FALSE(provider.allows_scope("https://www.googleapis.com/auth/gmail.readonly"));
+  EXPECT_FALSE(provider.allows_scope("profile")) << "a catalog default, but not allowed here";
+  EXPECT_EQ(provider.requested_by_default, (std::vector<std::string>{"openid", "email"}));
+
+  auto outside = google;
+  outside["OAUTH_MANAGER_PROVIDERS_GOOGLE_SCOPES"] = "openid,profile";
+  const auto refused = config::load_config(std::nullopt, with_required(outside));
+  ASSERT_FALSE(refused.config);
+  EXPECT_NE(describe(refused).find("providers.google.scopes: profile not in allowed_scopes"),
+            std::string::npos)
+      << describe(refused);
+}
+
 }  // namespace
 }  // namespace oauth_manager
