@@ -13,15 +13,22 @@ boost::asio::awaitable<core::Result<core::Integration>> find_by_id(store::Store&
                                                                    core::BlockingPool& blocking,
                                                                    const core::Caller& caller,
                                                                    const std::string& id) {
-  auto found = co_await blocking.run([&store, &id] { return store.get_integration(id); });
-  if (!found && found.error().code != core::Code::not_found) co_return found.error();
-  if (!found || !caller.may_act_for(found->user_id)) {
-    co_return core::make_error(core::Code::not_found, "no integration with this id");
-  }
-  co_return std::move(*found);
+  co_return co_await blocking.run(
+      [&store, &caller, &id] { return owned_integration(store, caller, id); });
 }
 
 }  // namespace
+
+core::Result<core::Integration> owned_integration(store::Store& store, const core::Caller& caller,
+                                                  const std::string& id) {
+  auto found = store.get_integration(id);
+  if (!found && found.error().code != core::Code::not_found) return found.error();
+  if (!found || !caller.may_act_for(found->user_id)) {
+    // Another user's integration gets exactly the answer an unknown id gets.
+    return core::make_error(core::Code::not_found, "no integration with this id");
+  }
+  return found;
+}
 
 boost::asio::awaitable<core::Result<core::Integration>> find_integration(
     store::Store& store, core::BlockingPool& blocking, const core::Caller& caller,

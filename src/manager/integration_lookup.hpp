@@ -21,6 +21,11 @@ struct IntegrationRef {
   std::optional<std::string> provider;
 };
 
+// The integration `id`, as far as `caller` may see it: not_found for another user's (without
+// users:any), exactly as for an unknown id. Blocking: call it on the database pool.
+core::Result<core::Integration> owned_integration(store::Store& store, const core::Caller& caller,
+                                                  const std::string& id);
+
 // Finds the integration `ref` names, as far as `caller` may see it: another user's integration
 // is not_found without users:any, exactly as if it did not exist, so ids never leak. By user and
 // provider, disconnected integrations are skipped, and several live ones are a conflict that

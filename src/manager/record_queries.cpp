@@ -1,5 +1,7 @@
 #include "manager/record_queries.hpp"
 
+#include "manager/integration_lookup.hpp"
+
 namespace oauth_manager::manager {
 
 core::Result<IntegrationView> RecordQueries::view_of(core::Integration integration) {
@@ -33,12 +35,8 @@ boost::asio::awaitable<core::Result<std::vector<IntegrationView>>> RecordQueries
 boost::asio::awaitable<core::Result<IntegrationView>> RecordQueries::integration(
     const core::Caller& caller, const std::string& id) {
   co_return co_await blocking_.run([this, &caller, &id]() -> core::Result<IntegrationView> {
-    auto found = store_.get_integration(id);
-    if (!found && found.error().code != core::Code::not_found) return found.error();
-    if (!found || !caller.may_act_for(found->user_id)) {
-      // Another user's integration gets exactly the answer an unknown id gets.
-      return core::make_error(core::Code::not_found, "no integration with this id");
-    }
+    auto found = owned_integration(store_, caller, id);
+    if (!found) return found.error();
     return view_of(std::move(*found));
   });
 }
