@@ -8,6 +8,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/backoff_policy.hpp"
 #include "core/ids.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/hash.hpp"
@@ -86,9 +87,9 @@ WebhookDispatcher::Next WebhookDispatcher::next_due() {
 }
 
 void WebhookDispatcher::retry_later(Pending pending) {
-  const auto step = std::min<std::chrono::milliseconds>(
-      settings_.max_retry, settings_.first_retry * (std::int64_t{1} << (pending.attempts - 1)));
-  pending.due = std::chrono::steady_clock::now() + core::random_between(step / 2, step, random_);
+  const core::BackoffPolicy policy{settings_.first_retry, settings_.max_retry};
+  pending.due = std::chrono::steady_clock::now() +
+                core::backoff_delay(policy, pending.attempts - 1, std::nullopt, random_);
   std::lock_guard lock(mutex_);
   queue_.push_back(std::move(pending));
 }

@@ -115,7 +115,7 @@ boost::asio::awaitable<std::chrono::milliseconds> RefreshEngine::note_failure(
   auto previous = co_await blocking_.run(
       [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
   const int failures = previous && *previous ? (*previous)->failures : 0;
-  const auto delay = backoff_delay(settings_.backoff, failures, provider_asked, random_);
+  const auto delay = core::backoff_delay(settings_.backoff, failures, provider_asked, random_);
   const core::RefreshBackoff next{failures + 1, clock_.now() + delay};
   auto stored = co_await blocking_.run(
       [this, &integration_id, &next] { return store_.put_refresh_backoff(integration_id, next); });

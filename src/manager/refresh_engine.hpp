@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/backoff_policy.hpp"
 #include "core/blocking_pool.hpp"
 #include "core/clock.hpp"
 #include "core/integration.hpp"
@@ -14,7 +15,6 @@
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
 #include "events/webhooks.hpp"
-#include "manager/backoff_policy.hpp"
 #include "manager/single_flight.hpp"
 #include "manager/token_vault.hpp"
 #include "providers/registry.hpp"
@@ -27,7 +27,7 @@ struct TokenSettings {
   std::chrono::seconds assumed_lifetime{3600};
   // Longer than the provider timeout (10 s), so a lease never lapses during a refresh.
   std::chrono::seconds lease_duration{30};
-  BackoffPolicy backoff;
+  core::BackoffPolicy backoff;
 };
 
 // A token set as stored (its version and expiry) and as opened (plaintext).

@@ -1,4 +1,4 @@
-#include "manager/backoff_policy.hpp"
+#include "core/backoff_policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "support/fixed_random.hpp"
 
-namespace oauth_manager::manager {
+namespace oauth_manager::core {
 namespace {
 
 using namespace std::chrono_literals;
@@ -20,19 +20,19 @@ FixedRandom highest(std::chrono::milliseconds step) {
 }
 
 TEST(BackoffDelay, StepsDoubleFromTheBaseUpToTheMax) {
-  const BackoffPolicy policy{1000ms, 8000ms};
+  const core::BackoffPolicy policy{1000ms, 8000ms};
   const std::chrono::milliseconds steps[] = {1s, 2s, 4s, 8s, 8s, 8s};
   for (int failures = 0; failures < 6; ++failures) {
     const auto step = steps[failures];
     auto top = highest(step);
-    EXPECT_EQ(backoff_delay(policy, failures, std::nullopt, top), step) << failures;
+    EXPECT_EQ(core::backoff_delay(policy, failures, std::nullopt, top), step) << failures;
     auto bottom = lowest();
-    EXPECT_EQ(backoff_delay(policy, failures, std::nullopt, bottom), step / 2) << failures;
+    EXPECT_EQ(core::backoff_delay(policy, failures, std::nullopt, bottom), step / 2) << failures;
   }
 }
 
 TEST(BackoffDelay, JitterStaysWithinHalfToAllOfTheStep) {
-  const BackoffPolicy policy;
+  const core::BackoffPolicy policy;
   for (const std::uint64_t draw :
        {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{499}, std::uint64_t{500},
         std::uint64_t{501}, std::uint64_t{0x0123456789abcdef},
@@ -41,7 +41,7 @@ TEST(BackoffDelay, JitterStaysWithinHalfToAllOfTheStep) {
       FixedRandom random(draw);
       const auto step = std::min<std::chrono::milliseconds>(
           policy.max, policy.base * (std::int64_t{1} << failures));
-      const auto delay = backoff_delay(policy, failures, std::nullopt, random);
+      const auto delay = core::backoff_delay(policy, failures, std::nullopt, random);
       EXPECT_GE(delay, step / 2) << "draw " << draw << ", failures " << failures;
       EXPECT_LE(delay, step) << "draw " << draw << ", failures " << failures;
     }
@@ -49,21 +49,21 @@ TEST(BackoffDelay, JitterStaysWithinHalfToAllOfTheStep) {
 }
 
 TEST(BackoffDelay, AProvidersRetryAfterIsAFloor) {
-  const BackoffPolicy policy;
+  const core::BackoffPolicy policy;
   auto random = highest(1s);
-  EXPECT_EQ(backoff_delay(policy, 0, std::chrono::seconds(120), random), 120s);
+  EXPECT_EQ(core::backoff_delay(policy, 0, std::chrono::seconds(120), random), 120s);
   // A wish shorter than our own pause does not shorten it.
   auto bottom = lowest();
-  EXPECT_EQ(backoff_delay(policy, 3, std::chrono::seconds(1), bottom), 4s);
+  EXPECT_EQ(core::backoff_delay(policy, 3, std::chrono::seconds(1), bottom), 4s);
 }
 
 TEST(BackoffDelay, AnyFailureCountStaysBetweenHalfTheBaseAndTheMax) {
-  const BackoffPolicy policy;
+  const core::BackoffPolicy policy;
   auto top = highest(policy.max);
-  EXPECT_EQ(backoff_delay(policy, 1000, std::nullopt, top), policy.max);
+  EXPECT_EQ(core::backoff_delay(policy, 1000, std::nullopt, top), policy.max);
   auto bottom = lowest();
-  EXPECT_EQ(backoff_delay(policy, -3, std::nullopt, bottom), policy.base / 2);
+  EXPECT_EQ(core::backoff_delay(policy, -3, std::nullopt, bottom), policy.base / 2);
 }
 
 }  // namespace
-}  // namespace oauth_manager::manager
+}  // namespace oauth_manager::core
