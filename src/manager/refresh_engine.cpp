@@ -23,6 +23,10 @@ namespace {
 // twice the lease duration.
 constexpr std::chrono::milliseconds kLeasePoll{50};
 
+const std::string kRefreshFailedEvent = "integration.refresh_failed";
+const std::string kNeedsReauthEvent = "integration.needs_reauth";
+const std::string kNeedsReauthOutcome = "needs_reauth";
+
 // Whether the stored token set is still the one this refresh started from, merely re-written
 // (re-encrypted by rotate-keys): same tokens, newer version.
 bool same_grant(const TokenSet& stored, const TokenSet& used) {
@@ -233,6 +237,24 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_le
   co_return committed;
 }
 
+// An event the refresh engine causes on its own (actor "system"). A failed audit write is logged:
+// the refresh outcome it records has already happened.
+boost::asio::awaitable<void> RefreshEngine::audit_system_event(const core::Integration& integration,
+                                                               const std::string& event_name,
+                                                               const std::string& outcome,
+                                                               const nlohmann::json& details) {
+  core::AuditEvent event;
+  event.actor = "system";
+  event.event = event_name;
+  event.user_id = integration.user_id;
+  event.integration_id = integration.id;
+  event.outcome = outcome;
+  event.details = details.dump();
+  if (auto written = co_await audit_.record(std::move(event)); !written) {
+    log::error("audit.write_failed", {{"event", event_name}});
+  }
+}
+
 // A refresh that failed for now (transient) or because the provider refuses our client
 // (invalid_client, unauthorized_client: a rotated or wrong secret). Neither is the user's doing,
 // so the integration stays connected: the failure backs off in the database, is audited,
@@ -243,20 +265,12 @@ boost::asio::awaitable<core::Error> RefreshEngine::note_refresh_failure(
   const auto& failed = attempt.response.error();
   const bool misconfigured = attempt.failure == providers::RefreshFailure::client_refused;
   const auto delay = co_await note_failure(integration.id, failed.retry_after);
-  core::AuditEvent event;
-  event.actor = "system";
-  event.event = "integration.refresh_failed";
-  event.user_id = integration.user_id;
-  event.integration_id = integration.id;
-  event.outcome = misconfigured ? "provider_misconfigured" : "provider_error";
-  event.details = nlohmann::json{
-      {"provider", integration.provider},
-      {"reason", failed.message},
-      {"retry_in_ms",
-       delay.count()}}.dump();
-  if (auto written = co_await audit_.record(std::move(event)); !written) {
-    log::error("audit.write_failed", {{"event", "integration.refresh_failed"}});
-  }
+  // Named arguments, not temporaries inside the co_await (g++ 12 destroys those twice: GCC 99576).
+  const std::string outcome = misconfigured ? "provider_misconfigured" : "provider_error";
+  const nlohmann::json details = {{"provider", integration.provider},
+                                  {"reason", failed.message},
+                                  {"retry_in_ms", delay.count()}};
+  co_await audit_system_event(integration, kRefreshFailedEvent, outcome, details);
   announce(publisher_, misconfigured ? "provider.misconfigured" : "integration.refresh_failed",
            integration);
   if (misconfigured) {
@@ -353,17 +367,8 @@ boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integr
     return store_.set_integration_status(id, core::IntegrationStatus::needs_reauth, now);
   });
   if (!marked) log::error("token.mark_needs_reauth_failed", {{"error", marked.error().message}});
-  core::AuditEvent event;
-  event.actor = "system";
-  event.event = "integration.needs_reauth";
-  event.user_id = integration.user_id;
-  event.integration_id = integration.id;
-  event.outcome = "needs_reauth";
-  nlohmann::json details = {{"provider", integration.provider}, {"reason", reason}};
-  event.details = details.dump();
-  if (auto written = co_await audit_.record(std::move(event)); !written) {
-    log::error("audit.write_failed", {{"event", "integration.needs_reauth"}});
-  }
+  const nlohmann::json details = {{"provider", integration.provider}, {"reason", reason}};
+  co_await audit_system_event(integration, kNeedsReauthEvent, kNeedsReauthOutcome, details);
   announce(publisher_, "integration.needs_reauth", integration);
   log::warn("integration.needs_reauth",
             {{"integration_id", integration.id}, {"provider", integration.provider}});

@@ -77,6 +77,10 @@ class RefreshEngine {
   boost::asio::awaitable<void> note_granted_scopes(const core::Integration& integration,
                                                    std::vector<std::string> granted,
                                                    core::Timestamp now);
+  boost::asio::awaitable<void> audit_system_event(const core::Integration& integration,
+                                                  const std::string& event_name,
+                                                  const std::string& outcome,
+                                                  const nlohmann::json& details);
   boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
                                                  const std::string& reason);
   boost::asio::awaitable<std::chrono::milliseconds> note_failure(
