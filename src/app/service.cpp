@@ -63,6 +63,15 @@ manager::RefresherSettings refresher_settings(const config::TokensConfig& tokens
   return settings;
 }
 
+events::OutboxSettings outbox_settings(const config::OutboxConfig& outbox) {
+  events::OutboxSettings settings;
+  settings.give_up_after = std::chrono::seconds(outbox.give_up_after_seconds);
+  settings.lease = std::chrono::seconds(outbox.lease_seconds);
+  settings.first_retry = outbox.first_retry;
+  settings.max_retry = outbox.max_retry;
+  return settings;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Service>> Service::create(const config::Config& config,
@@ -90,7 +99,9 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
                       token_settings(config.tokens)),
       token_service_(*store_, database_blocking_, refresh_engine_),
-      disconnect_(*store_, database_blocking_, registry_, refresh_engine_, clock_),
+      outbox_(*store_, database_blocking_, clock_, random_, outbox_settings(config.outbox)),
+      token_revoker_(registry_, keyring_),
+      disconnect_(*store_, database_blocking_, registry_, outbox_, clock_),
       refresher_(*store_, database_blocking_, token_service_, clock_, random_,
                  refresher_settings(config.tokens)),
       state_purger_(*store_, database_blocking_, clock_),
@@ -112,15 +123,16 @@ Service::Service(const config::Config& config, const core::Clock& clock,
     auto options = outbound_options(config);
     options.allow_insecure_loopback = config.webhooks.allow_insecure_loopback;
     webhook_http_ = std::make_unique<net::HttpClient>(options);
-    events::WebhookSettings settings{*config.webhooks.url, config.webhooks.secret};
-    settings.first_retry = config.webhooks.first_retry;
-    settings.max_retry = config.webhooks.max_retry;
-    webhooks_ = std::make_unique<events::WebhookDispatcher>(std::move(settings), *webhook_http_,
-                                                            clock_, random_);
-    connect_flow_.set_publisher(webhooks_.get());
-    refresh_engine_.set_publisher(webhooks_.get());
-    disconnect_.set_publisher(webhooks_.get());
+    webhook_sender_ = std::make_unique<events::WebhookSender>(
+        events::WebhookSettings{*config.webhooks.url, config.webhooks.secret}, *webhook_http_,
+        clock_);
+    outbox_.add_handler(events::kWebhookJob, *webhook_sender_);
+    webhook_outbox_ = std::make_unique<events::WebhookOutbox>(outbox_, clock_, random_);
+    connect_flow_.set_publisher(webhook_outbox_.get());
+    refresh_engine_.set_publisher(webhook_outbox_.get());
+    disconnect_.set_publisher(webhook_outbox_.get());
   }
+  outbox_.add_handler(manager::kRevocationJob, token_revoker_);
 
   api::add_health_routes(router_, *store_, database_blocking_);
   api::add_openapi_route(router_);
@@ -143,19 +155,19 @@ Service::~Service() { join(); }
 void Service::start_background(boost::asio::io_context& io) {
   if (background_refresh_) refresher_.start(io);
   state_purger_.start(io);
-  if (webhooks_) webhooks_->start(io);
+  outbox_.start(io);
 }
 
 void Service::stop_background() {
   refresher_.stop();
   state_purger_.stop();
-  if (webhooks_) webhooks_->stop();
+  outbox_.stop();
 }
 
 void Service::release_background() {
   refresher_.release();
   state_purger_.release();
-  if (webhooks_) webhooks_->release();
+  outbox_.release();
 }
 
 core::Status Service::flush_audit() { return batched_audit_.flush(); }

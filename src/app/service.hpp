@@ -15,6 +15,7 @@
 #include "crypto/openssl_random.hpp"
 #include "events/audit_writer.hpp"
 #include "events/batching_audit_writer.hpp"
+#include "events/outbox_worker.hpp"
 #include "events/webhooks.hpp"
 #include "http/router.hpp"
 #include "manager/background_refresher.hpp"
@@ -23,6 +24,7 @@
 #include "manager/record_queries.hpp"
 #include "manager/refresh_engine.hpp"
 #include "manager/state_purger.hpp"
+#include "manager/token_revoker.hpp"
 #include "manager/token_service.hpp"
 #include "net/http_client.hpp"
 #include "net/redis_client.hpp"
@@ -55,7 +57,8 @@ class Service {
   void release_background();
   const manager::BackgroundRefresher& refresher() const { return refresher_; }
   manager::StatePurger& state_purger() { return state_purger_; }
-  const events::WebhookDispatcher* webhooks() const { return webhooks_.get(); }
+  const events::WebhookSender* webhooks() const { return webhook_sender_.get(); }
+  events::OutboxWorker& outbox() { return outbox_; }
   // Writes the token-read audit events still queued (they are batched off the request path).
   core::Status flush_audit();
   // Writes the queued audit events and waits for blocking work still running (after the server
@@ -89,11 +92,14 @@ class Service {
   manager::ConnectFlow connect_flow_;
   manager::RefreshEngine refresh_engine_;
   manager::TokenService token_service_;
+  events::OutboxWorker outbox_;
+  manager::TokenRevoker token_revoker_;
   manager::Disconnect disconnect_;
   manager::BackgroundRefresher refresher_;
   manager::StatePurger state_purger_;
   std::unique_ptr<net::HttpClient> webhook_http_;
-  std::unique_ptr<events::WebhookDispatcher> webhooks_;
+  std::unique_ptr<events::WebhookSender> webhook_sender_;
+  std::unique_ptr<events::WebhookOutbox> webhook_outbox_;
   bool background_refresh_ = false;
   http::Router router_;
 };

@@ -86,9 +86,15 @@ struct WebhooksConfig {
   std::optional<std::string> url;
   std::string secret;  // required with url; never logged
   bool allow_insecure_loopback = false;
-  // Retry backoff; no key sets it (the defaults suit receivers), tests scale it down.
-  std::chrono::milliseconds first_retry{1000};
-  std::chrono::milliseconds max_retry{std::chrono::minutes(5)};
+};
+
+// The outbox: revocations at providers and webhooks, retried until delivered or given up.
+struct OutboxConfig {
+  int give_up_after_seconds = 3 * 24 * 3600;  // three days: a weekend-long outage survives
+  int lease_seconds = 60;  // a delivery attempt's hold on a job; a dead replica's lapses after it
+  // Retry backoff; no key sets it (the defaults suit providers and receivers), tests scale it.
+  std::chrono::milliseconds first_retry{2000};
+  std::chrono::milliseconds max_retry{std::chrono::minutes(15)};
 };
 
 // Token lifecycle settings.
@@ -124,6 +130,7 @@ struct Config {
   TokensConfig tokens;
   AuditConfig audit;
   WebhooksConfig webhooks;
+  OutboxConfig outbox;
   LogConfig log;
 };
 

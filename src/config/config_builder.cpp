@@ -15,6 +15,7 @@ ConfigLoad ConfigBuilder::build() {
   build_net(config.net);
   build_tokens(config.tokens);
   build_audit(config.audit);
+  build_outbox(config.outbox);
   build_webhooks(config.webhooks);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};

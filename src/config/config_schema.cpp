@@ -69,6 +69,8 @@ constexpr std::array kKeys = {
     KeySpec{"webhooks", "secret", Kind::string},
     KeySpec{"webhooks", "secret_file", Kind::string},
     KeySpec{"webhooks", "allow_insecure_loopback", Kind::boolean},
+    KeySpec{"outbox", "give_up_after_seconds", Kind::integer},
+    KeySpec{"outbox", "lease_seconds", Kind::integer},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},

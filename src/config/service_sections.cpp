@@ -193,6 +193,13 @@ void ConfigBuilder::build_audit(AuditConfig& audit) {
   if (const auto* coalesce = raw<bool>("audit", "coalesce_reads")) audit.coalesce_reads = *coalesce;
 }
 
+void ConfigBuilder::build_outbox(OutboxConfig& outbox) {
+  outbox.give_up_after_seconds = integer_in_range("outbox", "give_up_after_seconds",
+                                                  outbox.give_up_after_seconds, 60, 30 * 24 * 3600);
+  // Longer than an outbound call's total timeout, so a lease never lapses mid-delivery.
+  outbox.lease_seconds = integer_in_range("outbox", "lease_seconds", outbox.lease_seconds, 15, 600);
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};

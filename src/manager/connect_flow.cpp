@@ -10,6 +10,7 @@
 #include "crypto/pkce.hpp"
 #include "log/logger.hpp"
 #include "manager/acting_user.hpp"
+#include "manager/integration_lookup.hpp"
 #include "manager/return_urls.hpp"
 #include "providers/callback_rules.hpp"
 #include "providers/id_token.hpp"
@@ -164,11 +165,7 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   }
   details["scopes"] = integration->granted_scopes;
   co_await audit(request, *state, "integration.connected", "ok", integration->id, details);
-  if (publisher_ != nullptr) {
-    publisher_->publish("integration.connected", {{"integration_id", integration->id},
-                                                  {"user_id", integration->user_id},
-                                                  {"provider", integration->provider}});
-  }
+  if (publisher_ != nullptr) publisher_->committed();
   outcome.integration = std::move(*integration);
   co_return outcome;
 }
@@ -289,6 +286,9 @@ core::Result<core::Integration> ConnectFlow::write_connection(
   consent.ip = request.ip;
   consent.user_agent = request.user_agent;
   if (auto appended = tx.append_consent(consent); !appended) return appended.error();
+  if (auto announced = announce(publisher_, tx, "integration.connected", *stored); !announced) {
+    return announced.error();
+  }
   return stored;
 }
 

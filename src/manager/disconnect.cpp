@@ -12,60 +12,75 @@ boost::asio::awaitable<core::Result<nlohmann::json>> Disconnect::run(
   auto integration = co_await find_integration(store_, blocking_, caller, ref);
   if (!integration) co_return integration.error();
   owner = integration->user_id;
+  nlohmann::json outcome = {{"provider", integration->provider}};
   if (integration->status == core::IntegrationStatus::revoked) {
-    co_return nlohmann::json{{"provider", integration->provider}, {"already", "revoked"}};
+    outcome["already"] = "revoked";
+    co_return outcome;
   }
-  auto revocation = co_await revoke_at_provider(*integration);
-  if (auto removed = co_await remove_locally(id); !removed) co_return removed.error();
-  announce(publisher_, "integration.revoked", *integration);
-  co_return revocation;
+  const auto no_revocation = co_await why_no_revocation(integration->provider);
+  auto jobs = co_await remove_locally(*integration, !no_revocation);
+  if (!jobs) co_return jobs.error();
+  if (publisher_ != nullptr) publisher_->committed();
+  if (no_revocation) {
+    outcome["revocation"] = *no_revocation;
+  } else if (jobs->empty()) {
+    outcome["revocation"] = "no tokens stored";
+  }
+  co_await revoke_now(*jobs, outcome);
+  co_return outcome;
 }
 
-boost::asio::awaitable<core::Status> Disconnect::remove_locally(const std::string& id) {
+boost::asio::awaitable<std::optional<std::string>> Disconnect::why_no_revocation(
+    const std::string& provider) {
+  auto handle = co_await registry_.get(provider);
+  if (!handle) co_return "provider not enabled";
+  if (!handle->provider->spec.revocation_endpoint) co_return "not offered by the provider";
+  co_return std::nullopt;
+}
+
+boost::asio::awaitable<core::Result<std::vector<core::OutboxJob>>> Disconnect::remove_locally(
+    const core::Integration& integration, bool revoke) {
   const auto now = clock_.now();
-  // One transaction: a crash half-way never leaves tokens deleted but the integration active.
-  co_return co_await blocking_.run([this, &id, now] {
+  std::vector<core::OutboxJob> jobs;
+  // One transaction: a crash half-way never leaves tokens deleted but the integration active,
+  // nor tokens deleted without their revocation queued.
+  auto removed = co_await blocking_.run([&] {
     return store_.transact([&](store::Store& tx) -> core::Status {
+      const auto& id = integration.id;
+      auto tokens = tx.get_tokens(id);
+      if (!tokens && tokens.error().code != core::Code::not_found) return tokens.error();
+      if (tokens && revoke) jobs = TokenRevoker::jobs_for(integration, *tokens, outbox_);
+      for (const auto& job : jobs) {
+        if (auto queued = tx.enqueue_outbox(job); !queued) return queued;
+      }
       if (auto deleted = tx.delete_tokens(id); !deleted) return deleted;
       if (auto marked = tx.set_integration_status(id, core::IntegrationStatus::revoked, now);
           !marked) {
         return marked;
       }
-      auto closed = tx.close_consents(id, now);
-      if (!closed) return closed.error();
-      return core::Status{};
+      if (auto closed = tx.close_consents(id, now); !closed) return closed.error();
+      return announce(publisher_, tx, "integration.revoked", integration);
     });
   });
+  if (!removed) co_return removed.error();
+  co_return jobs;
 }
 
-boost::asio::awaitable<nlohmann::json> Disconnect::revoke_at_provider(
-    const core::Integration& integration) {
-  nlohmann::json outcome = {{"provider", integration.provider}};
-  auto handle = co_await registry_.get(integration.provider);
-  if (!handle || !handle->provider->spec.revocation_endpoint) {
-    outcome["revocation"] = handle ? "not offered by the provider" : "provider not enabled";
-    co_return outcome;
+// In order, the refresh token first. A failure is noted in `outcome` and left to the outbox.
+boost::asio::awaitable<void> Disconnect::revoke_now(const std::vector<core::OutboxJob>& jobs,
+                                                    nlohmann::json& outcome) {
+  for (const auto& job : jobs) {
+    const auto delivery = co_await outbox_.deliver(job);
+    const auto hint = TokenRevoker::token_hint_of(job);
+    if (delivery.outcome == events::Delivery::Outcome::delivered) {
+      outcome[hint] = "revoked";
+      continue;
+    }
+    outcome[hint] = delivery.message;
+    if (delivery.outcome == events::Delivery::Outcome::retry) {
+      outcome["revocation"] = "pending: retried in the background";
+    }
   }
-  auto current = co_await tokens_.read_tokens(integration.id);
-  if (!current) {
-    outcome["revocation"] = "no tokens stored";
-    co_return outcome;
-  }
-  const auto& provider = *handle->provider;
-  // The refresh token first: revoking it ends the grant, and with it (RFC 7009 §2.1, Google)
-  // the access tokens issued from it.
-  // Named hints, not temporaries inside the co_await (g++ 12 destroys those twice: GCC 99576).
-  const std::string refresh_hint = "refresh_token";
-  const std::string access_hint = "access_token";
-  if (current->tokens.refresh_token) {
-    auto revoked =
-        co_await handle->oauth->revoke(provider, *current->tokens.refresh_token, refresh_hint);
-    outcome["refresh_token"] = revoked ? "revoked" : revoked.error().message;
-  }
-  auto revoked =
-      co_await handle->oauth->revoke(provider, current->tokens.access_token, access_hint);
-  outcome["access_token"] = revoked ? "revoked" : revoked.error().message;
-  co_return outcome;
 }
 
 }  // namespace oauth_manager::manager

@@ -66,12 +66,13 @@ boost::asio::awaitable<core::Result<core::Integration>> find_integration(
   co_return std::move(live.front());
 }
 
-void announce(events::EventPublisher* publisher, const std::string& type,
-              const core::Integration& integration) {
-  if (publisher == nullptr) return;
-  publisher->publish(type, {{"integration_id", integration.id},
-                            {"user_id", integration.user_id},
-                            {"provider", integration.provider}});
+core::Status announce(events::EventPublisher* publisher, store::Store& tx, const std::string& type,
+                      const core::Integration& integration) {
+  if (publisher == nullptr) return core::Status{};
+  return publisher->publish(tx, type,
+                            {{"integration_id", integration.id},
+                             {"user_id", integration.user_id},
+                             {"provider", integration.provider}});
 }
 
 }  // namespace oauth_manager::manager

@@ -35,8 +35,8 @@ boost::asio::awaitable<core::Result<core::Integration>> find_integration(
     const IntegrationRef& ref);
 
 // Announces `type` (integration.revoked, .needs_reauth, ...) for `integration` when a publisher
-// is set: ids and provider only, never a token.
-void announce(events::EventPublisher* publisher, const std::string& type,
-              const core::Integration& integration);
+// is set, inside the transaction `tx` of the change: ids and provider only, never a token.
+core::Status announce(events::EventPublisher* publisher, store::Store& tx, const std::string& type,
+                      const core::Integration& integration);
 
 }  // namespace oauth_manager::manager

@@ -114,18 +114,26 @@ boost::asio::awaitable<std::optional<core::Error>> RefreshEngine::backing_off(
 
 // Kept in the database so every replica waits it out. Called holding the refresh lease: the only
 // writer.
+// The backoff and the event announcing the failure are written together.
 boost::asio::awaitable<std::chrono::milliseconds> RefreshEngine::note_failure(
-    const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked) {
-  auto previous = co_await blocking_.run(
-      [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
+    const core::Integration& integration, std::optional<std::chrono::seconds> provider_asked,
+    const std::string& event_type) {
+  const auto& id = integration.id;
+  auto previous = co_await blocking_.run([this, &id] { return store_.get_refresh_backoff(id); });
   const int failures = previous && *previous ? (*previous)->failures : 0;
   const auto delay = core::backoff_delay(settings_.backoff, failures, provider_asked, random_);
   const core::RefreshBackoff next{failures + 1, clock_.now() + delay};
-  auto stored = co_await blocking_.run(
-      [this, &integration_id, &next] { return store_.put_refresh_backoff(integration_id, next); });
+  auto stored = co_await blocking_.run([this, &id, &next, &integration, &event_type] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      if (auto put = tx.put_refresh_backoff(id, next); !put) return put;
+      return announce(publisher_, tx, event_type, integration);
+    });
+  });
   if (!stored) {
     log::error("token.backoff_write_failed",
-               {{"integration_id", integration_id}, {"error", stored.error().message}});
+               {{"integration_id", id}, {"error", stored.error().message}});
+  } else if (publisher_ != nullptr) {
+    publisher_->committed();
   }
   co_return delay;
 }
@@ -264,15 +272,15 @@ boost::asio::awaitable<core::Error> RefreshEngine::note_refresh_failure(
     const core::Integration& integration, const providers::RefreshResult& attempt) {
   const auto& failed = attempt.response.error();
   const bool misconfigured = attempt.failure == providers::RefreshFailure::client_refused;
-  const auto delay = co_await note_failure(integration.id, failed.retry_after);
+  const std::string event_type =
+      misconfigured ? "provider.misconfigured" : "integration.refresh_failed";
+  const auto delay = co_await note_failure(integration, failed.retry_after, event_type);
   // Named arguments, not temporaries inside the co_await (g++ 12 destroys those twice: GCC 99576).
   const std::string outcome = misconfigured ? "provider_misconfigured" : "provider_error";
   const nlohmann::json details = {{"provider", integration.provider},
                                   {"reason", failed.message},
                                   {"retry_in_ms", delay.count()}};
   co_await audit_system_event(integration, kRefreshFailedEvent, outcome, details);
-  announce(publisher_, misconfigured ? "provider.misconfigured" : "integration.refresh_failed",
-           integration);
   if (misconfigured) {
     // Loud: every integration of this provider fails the same way until an operator acts.
     log::error("provider.client_refused", {{"provider", integration.provider},
@@ -348,10 +356,12 @@ boost::asio::awaitable<void> RefreshEngine::note_granted_scopes(
   const auto& id = integration.id;
   auto noted =
       co_await blocking_.run([this, &id, &granted, &consent, narrowed, now]() -> core::Status {
-        if (auto set = store_.set_granted_scopes(id, granted, now); !set) return set;
-        if (!narrowed) return core::Status{};
-        if (auto closed = store_.close_consents(id, now); !closed) return closed.error();
-        return store_.append_consent(consent);
+        return store_.transact([&](store::Store& tx) -> core::Status {
+          if (auto set = tx.set_granted_scopes(id, granted, now); !set) return set;
+          if (!narrowed) return core::Status{};
+          if (auto closed = tx.close_consents(id, now); !closed) return closed.error();
+          return tx.append_consent(consent);
+        });
       });
   if (!noted) {
     log::error("token.scopes_update_failed",
@@ -363,13 +373,23 @@ boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integr
                                                               const std::string& reason) {
   const auto now = clock_.now();
   const auto& id = integration.id;
-  auto marked = co_await blocking_.run([this, &id, now] {
-    return store_.set_integration_status(id, core::IntegrationStatus::needs_reauth, now);
+  // The status and the event announcing it commit together.
+  auto marked = co_await blocking_.run([this, &id, now, &integration] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      if (auto set = tx.set_integration_status(id, core::IntegrationStatus::needs_reauth, now);
+          !set) {
+        return set;
+      }
+      return announce(publisher_, tx, "integration.needs_reauth", integration);
+    });
   });
-  if (!marked) log::error("token.mark_needs_reauth_failed", {{"error", marked.error().message}});
+  if (!marked) {
+    log::error("token.mark_needs_reauth_failed", {{"error", marked.error().message}});
+  } else if (publisher_ != nullptr) {
+    publisher_->committed();
+  }
   const nlohmann::json details = {{"provider", integration.provider}, {"reason", reason}};
   co_await audit_system_event(integration, kNeedsReauthEvent, kNeedsReauthOutcome, details);
-  announce(publisher_, "integration.needs_reauth", integration);
   log::warn("integration.needs_reauth",
             {{"integration_id", integration.id}, {"provider", integration.provider}});
 }

@@ -84,7 +84,8 @@ class RefreshEngine {
   boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
                                                  const std::string& reason);
   boost::asio::awaitable<std::chrono::milliseconds> note_failure(
-      const std::string& integration_id, std::optional<std::chrono::seconds> provider_asked);
+      const core::Integration& integration, std::optional<std::chrono::seconds> provider_asked,
+      const std::string& event_type);
   bool fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const;
   core::Timestamp effective_expiry(const core::TokenRecord& record) const;
   core::Result<TokenSet> instead_of_refresh(StoredTokens current, core::Error error,

@@ -29,15 +29,20 @@ core::TokenRecord TokenVault::seal(const std::string& integration_id, const Toke
   return record;
 }
 
+core::Result<std::string> TokenVault::open_field(const std::string& integration_id,
+                                                 std::string_view field,
+                                                 std::string_view ciphertext) const {
+  return keyring_.decrypt(ciphertext, associated_data(integration_id, field));
+}
+
 core::Result<TokenSet> TokenVault::open(const core::TokenRecord& record) const {
   TokenSet tokens;
-  auto access = keyring_.decrypt(record.access_token_ciphertext,
-                                 associated_data(record.integration_id, kAccessField));
+  auto access = open_field(record.integration_id, kAccessField, record.access_token_ciphertext);
   if (!access) return access.error();
   tokens.access_token = std::move(*access);
   if (record.refresh_token_ciphertext) {
-    auto refresh = keyring_.decrypt(*record.refresh_token_ciphertext,
-                                    associated_data(record.integration_id, kRefreshField));
+    auto refresh =
+        open_field(record.integration_id, kRefreshField, *record.refresh_token_ciphertext);
     if (!refresh) return refresh.error();
     tokens.refresh_token = std::move(*refresh);
   }

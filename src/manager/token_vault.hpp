@@ -27,6 +27,10 @@ class TokenVault {
   core::TokenRecord seal(const std::string& integration_id, const TokenSet& tokens,
                          core::Timestamp now) const;
   core::Result<TokenSet> open(const core::TokenRecord& record) const;
+  // One sealed field ("access_token" or "refresh_token") of `integration_id`, on its own (a
+  // revocation job carries the ciphertext it was given).
+  core::Result<std::string> open_field(const std::string& integration_id, std::string_view field,
+                                       std::string_view ciphertext) const;
 
  private:
   const crypto::Keyring& keyring_;

@@ -103,6 +103,20 @@ core::AuthState state_from_row(const SqlRow& row) {
   return state;
 }
 
+core::OutboxJob outbox_job_from_row(const SqlRow& row) {
+  core::OutboxJob job;
+  job.id = row.text(0);
+  job.kind = row.text(1);
+  job.payload = row.text(2);
+  job.attempts = static_cast<int>(row.integer(3));
+  job.created_at = core::from_unix_ms(row.integer(4));
+  job.due_at = core::from_unix_ms(row.integer(5));
+  job.lease_owner = row.optional_text(6);
+  job.lease_until = optional_time(row, 7);
+  job.last_error = row.optional_text(8);
+  return job;
+}
+
 Result<SqlRow> single_row(Result<SqlResult> result, std::string_view what) {
   if (!result) return result.error();
   if (result->rows.empty()) {

@@ -9,6 +9,7 @@
 #include "core/auth_state.hpp"
 #include "core/consent.hpp"
 #include "core/integration.hpp"
+#include "core/outbox_job.hpp"
 #include "core/token_record.hpp"
 #include "store/sql_connection.hpp"
 
@@ -36,12 +37,16 @@ inline constexpr std::string_view kAuditColumns =
 inline constexpr std::string_view kStateColumns =
     "state_hash, user_id, provider, pkce_verifier_ct, nonce, requested_scopes, return_to, "
     "oam_ms(created_at), oam_ms(expires_at), oam_ms(consumed_at)";
+inline constexpr std::string_view kOutboxColumns =
+    "id, kind, payload, attempts, oam_ms(created_at), oam_ms(due_at), lease_owner, "
+    "oam_ms(lease_until), last_error";
 
 core::Integration integration_from_row(const SqlRow& row);
 core::TokenRecord tokens_from_row(const SqlRow& row);
 core::Consent consent_from_row(const SqlRow& row);
 core::AuditEvent audit_from_row(const SqlRow& row);
 core::AuthState state_from_row(const SqlRow& row);
+core::OutboxJob outbox_job_from_row(const SqlRow& row);
 
 // The first row, or not_found naming `what`.
 core::Result<SqlRow> single_row(core::Result<SqlResult> result, std::string_view what);

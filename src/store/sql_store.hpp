@@ -70,6 +70,16 @@ class SqlStore final : public Store {
   core::Status put_refresh_backoff(std::string_view integration_id,
                                    const core::RefreshBackoff& backoff) override;
   core::Status clear_refresh_backoff(std::string_view integration_id) override;
+  core::Status enqueue_outbox(const core::OutboxJob& job) override;
+  core::Result<std::vector<core::OutboxJob>> claim_outbox(std::string_view owner,
+                                                          core::Timestamp now,
+                                                          core::Timestamp lease_until,
+                                                          int limit) override;
+  core::Status finish_outbox(std::string_view id, std::string_view owner) override;
+  core::Status retry_outbox(std::string_view id, std::string_view owner, int attempts,
+                            core::Timestamp due_at, std::string_view last_error) override;
+  core::Result<std::optional<core::Timestamp>> next_outbox_time() override;
+  core::Result<std::int64_t> count_outbox() override;
   core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
 
  private:

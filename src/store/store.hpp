@@ -11,6 +11,7 @@
 #include "core/consent.hpp"
 #include "core/error.hpp"
 #include "core/integration.hpp"
+#include "core/outbox_job.hpp"
 #include "core/refresh_backoff.hpp"
 #include "core/scope_info.hpp"
 #include "core/token_record.hpp"
@@ -127,6 +128,24 @@ class Store {
   virtual core::Status put_refresh_backoff(std::string_view integration_id,
                                            const core::RefreshBackoff& backoff) = 0;
   virtual core::Status clear_refresh_backoff(std::string_view integration_id) = 0;
+
+  // The outbox: side effects stored with their cause (see core::OutboxJob).
+  virtual core::Status enqueue_outbox(const core::OutboxJob& job) = 0;
+  // Leases up to `limit` jobs due at `now` that nobody holds (or whose lease expired) to
+  // `owner` until `lease_until`, soonest due first. Of concurrent claimers, each job goes to one.
+  virtual core::Result<std::vector<core::OutboxJob>> claim_outbox(std::string_view owner,
+                                                                  core::Timestamp now,
+                                                                  core::Timestamp lease_until,
+                                                                  int limit) = 0;
+  // Deletes a job `owner` holds (delivered, or given up); not_found once its lease was lost.
+  virtual core::Status finish_outbox(std::string_view id, std::string_view owner) = 0;
+  // Releases a job `owner` holds for another attempt at `due_at`, noting the failure.
+  virtual core::Status retry_outbox(std::string_view id, std::string_view owner, int attempts,
+                                    core::Timestamp due_at, std::string_view last_error) = 0;
+  // When the next job can be claimed (its due time, or the end of its lease); nullopt when the
+  // outbox is empty.
+  virtual core::Result<std::optional<core::Timestamp>> next_outbox_time() = 0;
+  virtual core::Result<std::int64_t> count_outbox() = 0;
 
   virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;
 };

@@ -1,155 +1,17 @@
 // Token lifecycle against the small fake provider: revocation requests (RFC 7009), dead grants
 // (invalid_grant -> needs_reauth, no retry storm), transient failures (backoff), and a refresh
 // answer without expires_in.
-#include <gtest/gtest.h>
-
-#include <mutex>
-#include <sstream>
-#include <thread>
-
-#include "core/text.hpp"
-#include "crypto/encoding.hpp"
-#include "events/webhooks.hpp"
-#include "manager/token_vault.hpp"
-#include "net/url.hpp"
-#include "support/api_harness.hpp"
-#include "support/fake_provider.hpp"
-#include "support/manual_clock.hpp"
-#include "support/raw_http.hpp"
-#include "support/test_servers.hpp"
+#include "token_lifecycle.hpp"
 
 namespace oauth_manager {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::ApiHarness;
-using testing::FakeProvider;
-
-constexpr const char* kClientId = "fake-client-id";
-constexpr const char* kClientSecret = "fake-client-secret";
-
-constexpr const char* kWebhookSecret = "webhook-secret-for-the-tests-32-bytes-or-more";
-
-// The application's webhook endpoint: records what arrives, fails the first `failures` times.
-class WebhookReceiver {
- public:
-  WebhookReceiver() {
-    router_.add(
-        "POST", "/hook", [this](http::Request& request) -> boost::asio::awaitable<http::Response> {
-          std::lock_guard lock(mutex_);
-          if (failures_ > 0) {
-            --failures_;
-            co_return http::json_response(500, "{}");
-          }
-          received_.emplace_back(
-              std::string(request.header("x-oauth-manager-signature").value_or("")), request.body);
-          co_return http::json_response(200, "{}");
-        });
-    server_ = std::make_unique<testing::InProcessServer>(router_);
-  }
-  std::string url() const { return server_->url("/hook"); }
-  void fail_next(int times) {
-    std::lock_guard lock(mutex_);
-    failures_ = times;
-  }
-  std::vector<std::pair<std::string, std::string>> received() {
-    std::lock_guard lock(mutex_);
-    return received_;
-  }
-
- private:
-  http::Router router_;
-  std::mutex mutex_;
-  int failures_ = 0;
-  std::vector<std::pair<std::string, std::string>> received_;
-  std::unique_ptr<testing::InProcessServer> server_;
-};
-
-// Every case on a SQLite file and on PostgreSQL.
-class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    config::Environment env = {{"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
-                               {"OAUTH_MANAGER_WEBHOOKS_URL", webhooks_.url()},
-                               {"OAUTH_MANAGER_WEBHOOKS_SECRET", kWebhookSecret},
-                               {"OAUTH_MANAGER_WEBHOOKS_ALLOW_INSECURE_LOOPBACK", "true"},
-                               {"OAUTH_MANAGER_TOKENS_BACKGROUND_INTERVAL_SECONDS", "1"},
-                               {"OAUTH_MANAGER_TOKENS_REFRESH_AHEAD_SECONDS", "300"}};
-    for (const std::string provider : {"GOOGLE", "NOTION"}) {
-      const auto key = [&](const std::string& name) {
-        return "OAUTH_MANAGER_PROVIDERS_" + provider + "_" + name;
-      };
-      env[key("CLIENT_ID")] = kClientId;
-      env[key("CLIENT_SECRET")] = kClientSecret;
-      env[key("ALLOW_INSECURE_LOOPBACK")] = "true";
-      env[key("AUTHORIZATION_ENDPOINT")] = fake_.url("/authorize");
-      env[key("TOKEN_ENDPOINT")] = fake_.url("/token");
-      env[key("REVOCATION_ENDPOINT")] = fake_.url("/revoke");
-      if (provider == "GOOGLE") env[key("JWKS_URI")] = fake_.url("/jwks");
-    }
-    OAM_BACKEND_URL(url, GetParam(), "sqlite://" + (dir_ / "api.db").string(), schema_);
-    env["OAUTH_MANAGER_DATABASE_URL"] = url;
-    env_ = env;
-    // Webhook retries wait real time (a steady timer): milliseconds, not the default seconds,
-    // so the test never races the retry schedule on a loaded machine.
-    api_ = std::make_unique<ApiHarness>(dir_, env, clock_, nullptr, [](config::Config& config) {
-      config.webhooks.first_retry = 10ms;
-      config.webhooks.max_retry = 100ms;
-    });
-  }
-
-  // Connects alice's account at `provider` through authorize and the callback; the integration id.
-  std::string connect(const std::string& provider, nlohmann::json token_answer) {
-    const auto started = api_->post("/v1/integrations/" + provider + "/authorize",
-                                    api_->token("alice", {"user"}), "{}");
-    const auto params = testing::query_params(started.body["authorization_url"].get<std::string>());
-    if (provider == "google") {
-      const auto now = clock_.unix_seconds();
-      token_answer["id_token"] = fake_.key().sign({{"iss", "https://accounts.google.com"},
-                                                   {"sub", "g-1"},
-                                                   {"aud", kClientId},
-                                                   {"iat", now},
-                                                   {"exp", now + 600},
-                                                   {"nonce", params.at("nonce")}});
-    }
-    fake_.answer_token(200, token_answer);
-    const auto done = api_->get(
-        "/v1/oauth/callback/" + provider + "?code=c&state=" + params.at("state"), std::nullopt);
-    EXPECT_EQ(done.status, 200) << done.raw;
-    return done.body["integration"]["id"].get<std::string>();
-  }
-
-  nlohmann::json google_tokens(const std::string& access, const std::string& refresh) const {
-    return {{"access_token", access},
-            {"token_type", "Bearer"},
-            {"expires_in", 3600},
-            {"refresh_token", refresh}};
-  }
-
-  testing::Reply token_for(const std::string& integration_id) {
-    return api_->post("/v1/tokens", api_->token("agent", {"service"}),
-                      nlohmann::json{{"integration_id", integration_id}}.dump());
-  }
-
-  std::size_t refresh_calls() {
-    std::size_t count = 0;
-    for (const auto& request : fake_.token_requests()) {
-      if (request.body.find("grant_type=refresh_token") != std::string::npos ||
-          request.body.find("\"refresh_token\"") != std::string::npos) {
-        ++count;
-      }
-    }
-    return count;
-  }
-
-  WebhookReceiver webhooks_;
-  testing::TempDir dir_;
-  std::unique_ptr<testing::PostgresSchema> schema_;
-  config::Environment env_;  // the service's configuration, for a second replica
-  testing::ManualClock clock_;
-  FakeProvider fake_;
-  std::unique_ptr<ApiHarness> api_;
-};
+using testing::eventually;
+using testing::kClientId;
+using testing::kClientSecret;
+using testing::TokenLifecycleTest;
 
 TEST_P(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLocally) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
@@ -448,17 +310,6 @@ TEST_P(TokenLifecycleTest, SeveralIntegrationsOfOneProviderMustBeNamed) {
   EXPECT_EQ(none.status, 404);
 }
 
-// Waits (real time) until `done` holds or `limit` passes.
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 TEST_P(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   api_->service().start_background(api_->io());
@@ -476,41 +327,6 @@ TEST_P(TokenLifecycleTest, TheBackgroundRefresherRenewsTokensBeforeTheyExpire) {
   const auto stored = *vault.open(*api_->store().get_tokens(id));
   EXPECT_EQ(stored.access_token, "ya29.access-2");
   EXPECT_EQ(stored.refresh_token, "1//refresh-2");
-  api_->service().stop_background();
-}
-
-TEST_P(TokenLifecycleTest, WebhooksAreSignedRetriedAndCarryNoTokens) {
-  api_->service().start_background(api_->io());
-  webhooks_.fail_next(1);  // the first delivery fails and is retried
-  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
-  clock_.advance(3600s);
-  fake_.answer_token(400, {{"error", "invalid_grant"}});
-  EXPECT_EQ(token_for(id).body["code"], "needs_reauth");
-  std::string request = "DELETE /v1/integrations/" + id +
-                        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
-                        api_->token("alice", {"user"}) + "\r\n\r\n";
-  EXPECT_EQ(testing::status_of(testing::http_exchange(api_->port(), request)), 204);
-
-  // The retry comes after 5 to 10 ms; the deadline only matters when something is broken.
-  ASSERT_TRUE(eventually([&] { return webhooks_.received().size() >= 3; }, 60s))
-      << webhooks_.received().size();
-  std::vector<std::string> types;
-  for (const auto& [signature, body] : webhooks_.received()) {
-    const auto event = nlohmann::json::parse(body);
-    types.push_back(event["type"]);
-    EXPECT_EQ(event["data"]["integration_id"], id);
-    EXPECT_EQ(event["data"]["provider"], "google");
-    EXPECT_TRUE(event.contains("id") && event.contains("timestamp"));
-    EXPECT_EQ(body.find("ya29"), std::string::npos);
-    EXPECT_EQ(body.find("1//refresh"), std::string::npos);
-    // t=<seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
-    const auto t = std::stoll(signature.substr(2, signature.find(',') - 2));
-    EXPECT_EQ(signature, events::webhook_signature(kWebhookSecret, t, body));
-  }
-  std::sort(types.begin(), types.end());
-  EXPECT_EQ(types, (std::vector<std::string>{"integration.connected", "integration.needs_reauth",
-                                             "integration.revoked"}));
-  EXPECT_GE(api_->service().webhooks()->failed_attempts(), 1);
   api_->service().stop_background();
 }
 
