@@ -1,16 +1,26 @@
-// The service killed (SIGKILL) while a refresh is in flight at a slow provider, then started
-// again on the same database: the integration still works. The provider is the small fake in
-// Google's role: Google does not rotate refresh tokens (PROVIDERS.md), so the one we hold stays
-// valid whatever happened to the refresh that never came back.
+// The service killed (SIGKILL) while a call to a slow peer is in flight, then started again on
+// the same database:
+// - mid-refresh: the integration still works. The provider is the small fake in Google's role:
+//   Google does not rotate refresh tokens (PROVIDERS.md), so the one we hold stays valid whatever
+//   happened to the refresh that never came back;
+// - mid-revocation and mid-webhook: the provider (or the application) may have acted, but the
+//   service never recorded it; after the restart the outbox does it again (at least once), so
+//   no revocation and no webhook is lost.
 #include <gtest/gtest.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <csignal>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
 #include "support/fake_provider.hpp"
+#include "support/in_process_server.hpp"
 #include "support/raw_http.hpp"
 #include "support/running_service.hpp"
 #include "support/temp_dir.hpp"
@@ -24,6 +34,56 @@ using namespace std::chrono_literals;
 const std::string kBinary = OAUTH_MANAGER_BINARY;
 constexpr const char* kClientId = "crash-client";
 
+// The application's webhook endpoint: records each delivery as it arrives, and answers it only
+// after `hold` (the service may die meanwhile).
+class SlowWebhookReceiver {
+ public:
+  SlowWebhookReceiver() {
+    router_.add("POST", "/hook",
+                [this](http::Request& request) -> boost::asio::awaitable<http::Response> {
+                  std::chrono::milliseconds hold{0};
+                  {
+                    std::lock_guard lock(mutex_);
+                    received_.push_back(request.body);
+                    hold = hold_;
+                  }
+                  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, hold);
+                  boost::system::error_code ignored;
+                  co_await timer.async_wait(
+                      boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+                  co_return http::json_response(200, "{}");
+                });
+    server_ = std::make_unique<testing::InProcessServer>(router_);
+  }
+  std::string url() const { return server_->url("/hook"); }
+  void hold(std::chrono::milliseconds hold) {
+    std::lock_guard lock(mutex_);
+    hold_ = hold;
+  }
+  std::vector<std::string> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  http::Router router_;
+  std::mutex mutex_;
+  std::chrono::milliseconds hold_{0};
+  std::vector<std::string> received_;
+  std::unique_ptr<testing::InProcessServer> server_;
+};
+
+// Waits (real time) until `done` holds or `limit` passes.
+template <typename Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -32,8 +92,12 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
             {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "http://127.0.0.1:9"},  // callbacks come by hand
             {"OAUTH_MANAGER_RATE_LIMIT_ENABLED", "false"},
             {"OAUTH_MANAGER_TOKENS_BACKGROUND_REFRESH", "false"},
-            // The shortest lease allowed: a lease left by the killed process lapses soon.
+            // The shortest leases allowed: a lease left by the killed process lapses soon.
             {"OAUTH_MANAGER_TOKENS_REFRESH_LEASE_SECONDS", "15"},
+            {"OAUTH_MANAGER_OUTBOX_LEASE_SECONDS", "15"},
+            {"OAUTH_MANAGER_WEBHOOKS_URL", webhooks_.url()},
+            {"OAUTH_MANAGER_WEBHOOKS_SECRET", "crash-webhook-secret-of-32-bytes-or-more"},
+            {"OAUTH_MANAGER_WEBHOOKS_ALLOW_INSECURE_LOOPBACK", "true"},
             {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_ID", kClientId},
             {"OAUTH_MANAGER_PROVIDERS_GOOGLE_CLIENT_SECRET", "crash-secret"},
             {"OAUTH_MANAGER_PROVIDERS_GOOGLE_ALLOW_INSECURE_LOOPBACK", "true"},
@@ -95,6 +159,25 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
     return sent;
   }
 
+  // The tokens the provider was asked to revoke, with repeats.
+  std::multiset<std::string> revoked_tokens() const {
+    std::multiset<std::string> tokens;
+    for (const auto& request : fake_.revoke_requests()) {
+      tokens.insert(testing::query_params("?" + request.body).at("token"));
+    }
+    return tokens;
+  }
+
+  // Kills `service` with SIGKILL once `in_flight` holds (a call it made is at the peer).
+  template <typename Predicate>
+  void kill_when(std::unique_ptr<testing::RunningService>& service, Predicate in_flight) {
+    ASSERT_TRUE(eventually(in_flight, 10s)) << "the call never reached the peer";
+    service->process().send_signal(SIGKILL);
+    ASSERT_TRUE(service->process().wait_for_exit(5s));
+    service.reset();
+  }
+
+  SlowWebhookReceiver webhooks_;
   testing::FakeProvider fake_;
   testing::TempDir dir_;
   std::unique_ptr<testing::PostgresSchema> schema_;
@@ -141,6 +224,55 @@ TEST_P(CrashRecoveryTest, AServiceKilledMidRefreshComesBackWithAWorkingIntegrati
   const auto integration = second->get("/v1/integrations/" + integration_id,
                                        testing::service_caller_token("alice", "user"));
   EXPECT_EQ(nlohmann::json::parse(testing::body_of(integration))["status"], "active");
+}
+
+TEST_P(CrashRecoveryTest, AServiceKilledMidRevocationRevokesAfterTheRestart) {
+  auto first = start();
+  ASSERT_NE(first->port(), 0);
+  const auto integration_id = connect(*first);
+
+  // The revocation reaches the provider, whose answer takes 30 s; the service dies meanwhile.
+  fake_.delay_revoke(30s);
+  const auto port = first->port();
+  std::thread caller([&] {
+    const std::string request =
+        "DELETE /v1/integrations/" + integration_id +
+        " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+        testing::service_caller_token("alice", "user") + "\r\n\r\n";
+    (void)testing::http_exchange(port, request, 40s);
+  });
+  kill_when(first, [&] { return fake_.revoke_requests().size() == 1; });
+  caller.join();
+  EXPECT_EQ(revoked_tokens(), std::multiset<std::string>{"1//kept"}) << "the refresh token first";
+
+  // After the dead process's lease lapses (15 s), the restarted service revokes both tokens.
+  fake_.delay_revoke(0ms);
+  auto second = start();
+  ASSERT_NE(second->port(), 0);
+  ASSERT_TRUE(eventually([&] { return revoked_tokens().count("ya29.first") == 1; }, 60s))
+      << revoked_tokens().size();
+  EXPECT_EQ(revoked_tokens().count("1//kept"), 2U) << "sent again: nobody knew it was done";
+  const auto integration = second->get("/v1/integrations/" + integration_id,
+                                       testing::service_caller_token("alice", "user"));
+  EXPECT_EQ(nlohmann::json::parse(testing::body_of(integration))["status"], "revoked");
+}
+
+TEST_P(CrashRecoveryTest, AServiceKilledMidWebhookDeliversItAfterTheRestart) {
+  webhooks_.hold(30s);
+  auto first = start();
+  ASSERT_NE(first->port(), 0);
+  connect(*first);
+  kill_when(first, [&] { return webhooks_.received().size() == 1; });
+
+  webhooks_.hold(0ms);
+  auto second = start();
+  ASSERT_NE(second->port(), 0);
+  ASSERT_TRUE(eventually([&] { return webhooks_.received().size() >= 2; }, 60s));
+  const auto received = webhooks_.received();
+  const auto first_try = nlohmann::json::parse(received[0]);
+  EXPECT_EQ(first_try["type"], "integration.connected");
+  EXPECT_EQ(nlohmann::json::parse(received[1])["id"], first_try["id"])
+      << "the same event again, which the receiver can recognise by its id";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashRecoveryTest, ::testing::Values("sqlite", "postgres"),

@@ -19,6 +19,14 @@ FakeProvider::TokenRequest recorded(const http::Request& request) {
   return copy;
 }
 
+// A provider that takes `delay` to answer (no wait at all for zero).
+boost::asio::awaitable<void> pause(std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) co_return;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+  boost::system::error_code ignored;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+}
+
 }  // namespace
 
 FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
@@ -37,17 +45,20 @@ FakeProvider::FakeProvider() : key_(SigningKey::rsa("fake-key-1")) {
       response = http::json_response(token_status_, token_body_.dump());
       for (const auto& header : token_headers_) response.headers.push_back(header);
     }
-    if (delay.count() > 0) {
-      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
-      boost::system::error_code ignored;
-      co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-    }
+    co_await pause(delay);
     co_return response;
   });
   router_.add("POST", "/revoke", [this](http::Request& request) -> Awaitable {
-    std::lock_guard lock(mutex_);
-    revoke_requests_.push_back(recorded(request));
-    co_return http::json_response(revoke_status_, "{}");
+    std::chrono::milliseconds delay{0};
+    int status = 200;
+    {
+      std::lock_guard lock(mutex_);
+      revoke_requests_.push_back(recorded(request));
+      delay = revoke_delay_;
+      status = revoke_status_;
+    }
+    co_await pause(delay);
+    co_return http::json_response(status, "{}");
   });
   router_.add("GET", "/userinfo", [this](http::Request&) -> Awaitable {
     std::lock_guard lock(mutex_);
@@ -74,6 +85,11 @@ void FakeProvider::delay_token(std::chrono::milliseconds delay) {
 void FakeProvider::answer_userinfo(nlohmann::json body) {
   std::lock_guard lock(mutex_);
   userinfo_ = std::move(body);
+}
+
+void FakeProvider::delay_revoke(std::chrono::milliseconds delay) {
+  std::lock_guard lock(mutex_);
+  revoke_delay_ = delay;
 }
 
 void FakeProvider::answer_revoke(int status) {

@@ -41,6 +41,8 @@ class FakeProvider {
   void delay_token(std::chrono::milliseconds delay);
   void answer_userinfo(nlohmann::json body);
   void answer_revoke(int status);
+  // Revocation answers from now on come this late (the service may die meanwhile).
+  void delay_revoke(std::chrono::milliseconds delay);
   std::vector<TokenRequest> token_requests() const;
   std::vector<TokenRequest> revoke_requests() const;
   int jwks_fetches() const;
@@ -56,6 +58,7 @@ class FakeProvider {
   nlohmann::json userinfo_ = nlohmann::json::object();
   std::vector<TokenRequest> token_requests_;
   int revoke_status_ = 200;
+  std::chrono::milliseconds revoke_delay_{0};
   std::vector<TokenRequest> revoke_requests_;
   int jwks_fetches_ = 0;
   std::unique_ptr<InProcessServer> server_;
