@@ -112,8 +112,18 @@ int rotate_keys_command(const config::Config& config, int batch_size) {
     fmt::print(stderr, "oauth-manager rotate-keys: {}\n", done.error().message);
     return kExitFailure;
   }
-  fmt::print("done: {} re-encrypted; every token set is under \"{}\", older keys can be removed\n",
-             done->reencrypted, keyring.primary_id());
+  fmt::print("done: {} re-encrypted; every token set is under \"{}\"\n", done->reencrypted,
+             keyring.primary_id());
+  // A revocation waiting in the outbox keeps the token sealed as it was at the disconnect.
+  const auto pending = (*store)->count_outbox();
+  if (pending && *pending > 0) {
+    fmt::print("{} outbox job(s) (revocations at providers, webhooks) are still pending; keep the "
+               "older keys loaded until they are delivered, or a revocation sealed under a "
+               "removed key is given up\n",
+               *pending);
+  } else {
+    fmt::print("older keys can be removed\n");
+  }
   return kExitOk;
 }
 
