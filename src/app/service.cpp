@@ -133,6 +133,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
     disconnect_.set_publisher(webhook_outbox_.get());
   }
   outbox_.add_handler(manager::kRevocationJob, token_revoker_);
+  refresh_engine_.set_outbox(&outbox_);
 
   api::add_health_routes(router_, *store_, database_blocking_);
   api::add_openapi_route(router_);

@@ -196,8 +196,9 @@ void ConfigBuilder::build_audit(AuditConfig& audit) {
 void ConfigBuilder::build_outbox(OutboxConfig& outbox) {
   outbox.give_up_after_seconds = integer_in_range("outbox", "give_up_after_seconds",
                                                   outbox.give_up_after_seconds, 60, 30 * 24 * 3600);
-  // Longer than an outbound call's total timeout, so a lease never lapses mid-delivery.
-  outbox.lease_seconds = integer_in_range("outbox", "lease_seconds", outbox.lease_seconds, 15, 600);
+  // Longer than one delivery can take (a provider's discovery, then its revocation endpoint: 10 s
+  // each at most), so a lease never lapses mid-delivery.
+  outbox.lease_seconds = integer_in_range("outbox", "lease_seconds", outbox.lease_seconds, 30, 600);
 }
 
 void ConfigBuilder::build_log(LogConfig& log) {

@@ -1,7 +1,6 @@
 #include "events/outbox_worker.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
@@ -137,7 +136,16 @@ void OutboxWorker::start(boost::asio::io_context& io) {
     timer_ = std::make_shared<boost::asio::steady_timer>(boost::asio::make_strand(io));
     timer = timer_;
   }
-  boost::asio::co_spawn(timer->get_executor(), loop(timer), boost::asio::detached);
+  // Exceptions of a delivery are caught per job; one escaping the loop itself (a bug) must not
+  // end it silently: it is logged as the worker's end.
+  boost::asio::co_spawn(timer->get_executor(), loop(timer), [](const std::exception_ptr& failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& error) {
+      log::error("outbox.worker_stopped", {{"error", error.what()}});
+    }
+  });
 }
 
 void OutboxWorker::stop() {
@@ -150,20 +158,39 @@ void OutboxWorker::release() {
   timer_.reset();
 }
 
-boost::asio::awaitable<std::vector<core::OutboxJob>> OutboxWorker::claim() {
+std::vector<std::string> OutboxWorker::kinds() const {
+  std::vector<std::string> kinds;
+  for (const auto& [kind, handler] : handlers_) kinds.push_back(kind);
+  return kinds;
+}
+
+boost::asio::awaitable<std::optional<core::OutboxJob>> OutboxWorker::claim(bool& failed) {
   const auto now = clock_.now();
   const auto until = now + settings_.lease;
+  const auto handled = kinds();
   auto claimed = co_await blocking_.run(
-      [this, now, until] { return store_.claim_outbox(owner_, now, until, settings_.batch); });
+      [this, &handled, now, until] { return store_.claim_outbox(handled, owner_, now, until, 1); });
+  failed = !claimed;
   if (!claimed) {
     log::warn("outbox.claim_failed", {{"error", claimed.error().message}});
-    co_return std::vector<core::OutboxJob>{};
+    co_return std::nullopt;
   }
-  co_return std::move(*claimed);
+  if (claimed->empty()) co_return std::nullopt;
+  co_return std::move(claimed->front());
+}
+
+boost::asio::awaitable<void> OutboxWorker::deliver_safely(const core::OutboxJob& job) {
+  try {
+    co_await deliver(job);
+  } catch (const std::exception& error) {
+    log::error("outbox.delivery_threw",
+               {{"job", job.id}, {"kind", job.kind}, {"error", error.what()}});
+  }
 }
 
 boost::asio::awaitable<std::chrono::milliseconds> OutboxWorker::time_to_next() {
-  auto next = co_await blocking_.run([this] { return store_.next_outbox_time(); });
+  const auto handled = kinds();
+  auto next = co_await blocking_.run([this, &handled] { return store_.next_outbox_time(handled); });
   if (!next || !*next) co_return settings_.poll_interval;
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(**next - clock_.now());
   co_return std::clamp(wait, std::chrono::milliseconds(0), settings_.poll_interval);
@@ -175,13 +202,14 @@ boost::asio::awaitable<std::chrono::milliseconds> OutboxWorker::time_to_next() {
 boost::asio::awaitable<void> OutboxWorker::loop(std::shared_ptr<boost::asio::steady_timer> timer) {
   while (!stopping_) {
     woken_ = false;
-    auto claimed = co_await claim();
-    for (auto& job : claimed) {
-      if (stopping_) co_return;
-      co_await deliver(job);
+    bool claim_failed = false;
+    if (auto job = co_await claim(claim_failed)) {
+      co_await deliver_safely(*job);
+      continue;  // more may be due
     }
-    if (static_cast<int>(claimed.size()) == settings_.batch) continue;  // more may be due
-    const auto wait = co_await time_to_next();
+    // After a refused claim (a database that reads but does not write), no hot loop.
+    auto wait = settings_.poll_interval;
+    if (!claim_failed) wait = co_await time_to_next();
     if (woken_ || stopping_) continue;
     timer->expires_after(wait);
     boost::system::error_code ignored;

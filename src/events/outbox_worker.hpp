@@ -57,11 +57,12 @@ struct OutboxSettings {
   // A job still failing this long after it was written is given up: deleted, audited
   // (outbox.gave_up) and counted.
   std::chrono::seconds give_up_after{std::chrono::hours(72)};
-  // How long a claim holds a job; a worker that died lets it go after this.
+  // How long a claim holds a job; a worker that died lets it go after this. Jobs are claimed
+  // one at a time, so the lease covers one delivery, never a queue of them.
   std::chrono::seconds lease{60};
-  // The longest sleep: the outbox is looked at this often even when nothing woke the worker.
+  // The longest sleep: the outbox is looked at this often even when nothing woke the worker,
+  // and the pause after the database refused a claim.
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
-  int batch = 16;
 };
 
 // Runs the outbox: claims due jobs with a lease, hands each to the handler of its kind, deletes
@@ -94,7 +95,12 @@ class OutboxWorker {
 
  private:
   boost::asio::awaitable<void> loop(std::shared_ptr<boost::asio::steady_timer> timer);
-  boost::asio::awaitable<std::vector<core::OutboxJob>> claim();
+  // The next due job, if any; nullopt also when the claim failed (`failed` says so).
+  boost::asio::awaitable<std::optional<core::OutboxJob>> claim(bool& failed);
+  // deliver(), with whatever it throws logged and the job left to its lease: one bad job never
+  // stops the worker.
+  boost::asio::awaitable<void> deliver_safely(const core::OutboxJob& job);
+  std::vector<std::string> kinds() const;
   boost::asio::awaitable<std::chrono::milliseconds> time_to_next();
   boost::asio::awaitable<void> settle(const core::OutboxJob& job, const Delivery& delivery);
   boost::asio::awaitable<void> give_up(const core::OutboxJob& job, const std::string& why);

@@ -30,11 +30,16 @@ boost::asio::awaitable<core::Result<nlohmann::json>> Disconnect::run(
   co_return outcome;
 }
 
+// Only what is known for good skips the revocation: a provider not enabled here, or one without
+// a revocation endpoint. Anything else (discovery timing out) still queues the jobs.
 boost::asio::awaitable<std::optional<std::string>> Disconnect::why_no_revocation(
     const std::string& provider) {
   auto handle = co_await registry_.get(provider);
-  if (!handle) co_return "provider not enabled";
-  if (!handle->provider->spec.revocation_endpoint) co_return "not offered by the provider";
+  if (!handle && handle.error().code == core::Code::provider_unknown) {
+    co_return "provider not enabled";
+  }
+  if (handle && !handle->provider->spec.revocation_endpoint)
+    co_return "not offered by the provider";
   co_return std::nullopt;
 }
 
@@ -47,18 +52,21 @@ boost::asio::awaitable<core::Result<std::vector<core::OutboxJob>>> Disconnect::r
   auto removed = co_await blocking_.run([&] {
     return store_.transact([&](store::Store& tx) -> core::Status {
       const auto& id = integration.id;
-      auto tokens = tx.get_tokens(id);
-      if (!tokens && tokens.error().code != core::Code::not_found) return tokens.error();
-      if (tokens && revoke) jobs = TokenRevoker::jobs_for(integration, *tokens, outbox_);
+      // The tokens as the delete found them: a refresh that committed a moment before is
+      // revoked, not the set it replaced.
+      auto tokens = tx.delete_tokens(id);
+      if (!tokens) return tokens.error();
+      if (*tokens && revoke) jobs = TokenRevoker::jobs_for(integration, **tokens, outbox_);
       for (const auto& job : jobs) {
         if (auto queued = tx.enqueue_outbox(job); !queued) return queued;
       }
-      if (auto deleted = tx.delete_tokens(id); !deleted) return deleted;
       if (auto marked = tx.set_integration_status(id, core::IntegrationStatus::revoked, now);
           !marked) {
         return marked;
       }
       if (auto closed = tx.close_consents(id, now); !closed) return closed.error();
+      // Of two disconnects at once, the one that took the tokens announces it.
+      if (!*tokens) return core::Status{};
       return announce(publisher_, tx, "integration.revoked", integration);
     });
   });
@@ -79,6 +87,7 @@ boost::asio::awaitable<void> Disconnect::revoke_now(const std::vector<core::Outb
     outcome[hint] = delivery.message;
     if (delivery.outcome == events::Delivery::Outcome::retry) {
       outcome["revocation"] = "pending: retried in the background";
+      outbox_.wake();  // its first retry is due in seconds: the worker must not sleep past it
     }
   }
 }

@@ -13,6 +13,7 @@
 #include "crypto/pkce.hpp"
 #include "log/logger.hpp"
 #include "manager/integration_lookup.hpp"
+#include "manager/token_revoker.hpp"
 #include "providers/callback_rules.hpp"
 
 namespace oauth_manager::manager {
@@ -326,6 +327,10 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::commit(
     log::info("token.refresh_commit_retried", {{"integration_id", id}});
     expected = stored->record.version;
   }
+  if (!committed && committed.error().code == core::Code::not_found) {
+    co_await revoke_orphaned(integration, sealed);
+    co_return committed.error();
+  }
   if (!committed) {
     // A conflict means another writer got there first (our lease lapsed): theirs stands.
     log::error("token.refresh_commit_failed",
@@ -367,6 +372,29 @@ boost::asio::awaitable<void> RefreshEngine::note_granted_scopes(
     log::error("token.scopes_update_failed",
                {{"integration_id", id}, {"error", noted.error().message}});
   }
+}
+
+// The integration was disconnected while its refresh was at the provider: the tokens just issued
+// are stored nowhere, and only a revocation ends them.
+boost::asio::awaitable<void> RefreshEngine::revoke_orphaned(const core::Integration& integration,
+                                                            const core::TokenRecord& sealed) {
+  log::warn("token.refreshed_after_disconnect", {{"integration_id", integration.id}});
+  if (outbox_ == nullptr) co_return;
+  const auto jobs = TokenRevoker::jobs_for(integration, sealed, *outbox_, /*leased=*/false);
+  auto queued = co_await blocking_.run([this, &jobs] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      for (const auto& job : jobs) {
+        if (auto enqueued = tx.enqueue_outbox(job); !enqueued) return enqueued;
+      }
+      return core::Status{};
+    });
+  });
+  if (!queued) {
+    log::error("token.orphan_revocation_failed",
+               {{"integration_id", integration.id}, {"error", queued.error().message}});
+    co_return;
+  }
+  outbox_->wake();
 }
 
 boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integration& integration,

@@ -14,6 +14,7 @@
 #include "core/random_source.hpp"
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
+#include "events/outbox_worker.hpp"
 #include "events/webhooks.hpp"
 #include "manager/single_flight.hpp"
 #include "manager/token_vault.hpp"
@@ -58,6 +59,8 @@ class RefreshEngine {
   boost::asio::awaitable<std::optional<core::Error>> backing_off(const std::string& integration_id);
   // Where integration.needs_reauth and .refresh_failed are announced; none by default.
   void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
+  // Where the tokens of a refresh that lost a race with a disconnect go to be revoked.
+  void set_outbox(events::OutboxWorker* outbox) { outbox_ = outbox; }
 
  private:
   // `seen`: the token set the caller found too old (its version tells whether a forced refresh
@@ -81,6 +84,8 @@ class RefreshEngine {
                                                   const std::string& event_name,
                                                   const std::string& outcome,
                                                   const nlohmann::json& details);
+  boost::asio::awaitable<void> revoke_orphaned(const core::Integration& integration,
+                                               const core::TokenRecord& sealed);
   boost::asio::awaitable<void> mark_needs_reauth(const core::Integration& integration,
                                                  const std::string& reason);
   boost::asio::awaitable<std::chrono::milliseconds> note_failure(
@@ -101,6 +106,7 @@ class RefreshEngine {
   TokenSettings settings_;
   SingleFlight<core::Result<TokenSet>> flights_;
   events::EventPublisher* publisher_ = nullptr;
+  events::OutboxWorker* outbox_ = nullptr;
 };
 
 // needs_reauth, saying why.

@@ -47,16 +47,20 @@ std::optional<RevocationPayload> parse_payload(const std::string& text) {
 
 std::vector<core::OutboxJob> TokenRevoker::jobs_for(const core::Integration& integration,
                                                     const core::TokenRecord& record,
-                                                    events::OutboxWorker& outbox) {
+                                                    events::OutboxWorker& outbox, bool leased) {
   std::vector<core::OutboxJob> jobs;
   if (record.refresh_token_ciphertext) {
     jobs.push_back(outbox.new_job(
         kRevocationJob, payload_text(integration, kRefreshHint, *record.refresh_token_ciphertext),
-        true));
+        leased));
   }
-  jobs.push_back(
-      outbox.new_job(kRevocationJob,
-                     payload_text(integration, kAccessHint, record.access_token_ciphertext), true));
+  jobs.push_back(outbox.new_job(
+      kRevocationJob, payload_text(integration, kAccessHint, record.access_token_ciphertext),
+      leased));
+  // Claimed soonest-due first: retried, the refresh token still goes first.
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].due_at += std::chrono::milliseconds(static_cast<int>(i));
+  }
   return jobs;
 }
 
@@ -68,24 +72,20 @@ std::string TokenRevoker::token_hint_of(const core::OutboxJob& job) {
 boost::asio::awaitable<events::Delivery> TokenRevoker::deliver(const core::OutboxJob& job) {
   auto payload = parse_payload(job.payload);
   if (!payload) co_return events::Delivery::hopeless("the revocation job is malformed");
+  // What this replica lacks (the provider, its revocation endpoint, the data key) another
+  // replica, or this one after an operator's fix, may have: retried, and given up (audited) only
+  // after the give-up time.
   auto handle = co_await registry_.get(payload->provider);
-  if (!handle) {
-    if (handle.error().code == core::Code::provider_unknown) {
-      co_return events::Delivery::hopeless(
-          fmt::format("the provider {} is no longer enabled", payload->provider));
-    }
-    co_return events::Delivery::failed(handle.error().message);
-  }
+  if (!handle) co_return events::Delivery::failed(handle.error().message);
   const auto& provider = *handle->provider;
   if (!provider.spec.revocation_endpoint) {
-    co_return events::Delivery::hopeless(
-        fmt::format("{} no longer has a revocation endpoint", payload->provider));
+    co_return events::Delivery::failed(
+        fmt::format("{} has no revocation endpoint here", payload->provider));
   }
   auto token = vault_.open_field(payload->integration_id, payload->token_type_hint,
                                  payload->token_ciphertext);
   if (!token) {
-    // The data key it was sealed with is no longer loaded: nobody can ever send this token.
-    co_return events::Delivery::hopeless("the token cannot be decrypted with the loaded keys");
+    co_return events::Delivery::failed("the token cannot be decrypted with the keys loaded here");
   }
   auto revoked = co_await handle->oauth->revoke(provider, *token, payload->token_type_hint);
   if (!revoked) co_return events::Delivery::failed(revoked.error().message);

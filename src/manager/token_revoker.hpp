@@ -28,10 +28,10 @@ class TokenRevoker final : public events::OutboxHandler {
 
   // The jobs that revoke the tokens in `record`: the refresh token first (revoking it ends the
   // grant, and with it, at Google and per RFC 7009 §2.1, the access tokens issued from it), then
-  // the access token. Made by `outbox` and leased to it, for the caller to deliver at once.
+  // the access token. Made by `outbox`; `leased` to it when the caller delivers them at once.
   static std::vector<core::OutboxJob> jobs_for(const core::Integration& integration,
                                                const core::TokenRecord& record,
-                                               events::OutboxWorker& outbox);
+                                               events::OutboxWorker& outbox, bool leased = true);
   // The token hint a revocation job sends: "refresh_token" or "access_token".
   static std::string token_hint_of(const core::OutboxJob& job);
 

@@ -33,7 +33,8 @@ class SqlStore final : public Store {
   core::Result<core::TokenRecord> get_tokens(std::string_view integration_id) override;
   core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,
                                                 std::int64_t expected_version) override;
-  core::Status delete_tokens(std::string_view integration_id) override;
+  core::Result<std::optional<core::TokenRecord>> delete_tokens(
+      std::string_view integration_id) override;
 
   core::Status upsert_scopes(const std::vector<core::ScopeInfo>& scopes) override;
   core::Result<std::vector<core::ScopeInfo>> list_scopes(std::string_view provider) override;
@@ -71,14 +72,16 @@ class SqlStore final : public Store {
                                    const core::RefreshBackoff& backoff) override;
   core::Status clear_refresh_backoff(std::string_view integration_id) override;
   core::Status enqueue_outbox(const core::OutboxJob& job) override;
-  core::Result<std::vector<core::OutboxJob>> claim_outbox(std::string_view owner,
+  core::Result<std::vector<core::OutboxJob>> claim_outbox(const std::vector<std::string>& kinds,
+                                                          std::string_view owner,
                                                           core::Timestamp now,
                                                           core::Timestamp lease_until,
                                                           int limit) override;
   core::Status finish_outbox(std::string_view id, std::string_view owner) override;
   core::Status retry_outbox(std::string_view id, std::string_view owner, int attempts,
                             core::Timestamp due_at, std::string_view last_error) override;
-  core::Result<std::optional<core::Timestamp>> next_outbox_time() override;
+  core::Result<std::optional<core::Timestamp>> next_outbox_time(
+      const std::vector<std::string>& kinds) override;
   core::Result<std::int64_t> count_outbox() override;
   core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
 

@@ -152,10 +152,15 @@ Result<core::TokenRecord> SqlStore::update_tokens(const core::TokenRecord& token
   });
 }
 
-Status SqlStore::delete_tokens(std::string_view integration_id) {
-  return with_connection([&](SqlConnection& connection) {
-    return execute(connection, "DELETE FROM tokens WHERE integration_id = $1",
-                   {std::string(integration_id)});
+Result<std::optional<core::TokenRecord>> SqlStore::delete_tokens(std::string_view integration_id) {
+  using Deleted = std::optional<core::TokenRecord>;
+  const auto sql =
+      fmt::format("DELETE FROM tokens WHERE integration_id = $1 RETURNING {}", kTokenColumns);
+  return with_connection([&](SqlConnection& connection) -> Result<Deleted> {
+    auto result = connection.run(sql, {std::string(integration_id)});
+    if (!result) return result.error();
+    if (result->rows.empty()) return Deleted{};
+    return Deleted{tokens_from_row(result->rows.front())};
   });
 }
 

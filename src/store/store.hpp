@@ -77,7 +77,10 @@ class Store {
   // Writes `tokens` only if the stored version is still `expected_version`; conflict otherwise.
   virtual core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,
                                                         std::int64_t expected_version) = 0;
-  virtual core::Status delete_tokens(std::string_view integration_id) = 0;
+  // Deletes the token set and returns it as it was at the delete (nullopt when there was none),
+  // so a concurrent refresh can never slip a newer set in between a read and the delete.
+  virtual core::Result<std::optional<core::TokenRecord>> delete_tokens(
+      std::string_view integration_id) = 0;
 
   virtual core::Status upsert_scopes(const std::vector<core::ScopeInfo>& scopes) = 0;
   virtual core::Result<std::vector<core::ScopeInfo>> list_scopes(std::string_view provider) = 0;
@@ -131,20 +134,21 @@ class Store {
 
   // The outbox: side effects stored with their cause (see core::OutboxJob).
   virtual core::Status enqueue_outbox(const core::OutboxJob& job) = 0;
-  // Leases up to `limit` jobs due at `now` that nobody holds (or whose lease expired) to
-  // `owner` until `lease_until`, soonest due first. Of concurrent claimers, each job goes to one.
-  virtual core::Result<std::vector<core::OutboxJob>> claim_outbox(std::string_view owner,
-                                                                  core::Timestamp now,
-                                                                  core::Timestamp lease_until,
-                                                                  int limit) = 0;
+  // Leases up to `limit` jobs of `kinds` due at `now` that nobody holds (or whose lease
+  // expired) to `owner` until `lease_until`, soonest due first. Of concurrent claimers, each job
+  // goes to one.
+  virtual core::Result<std::vector<core::OutboxJob>> claim_outbox(
+      const std::vector<std::string>& kinds, std::string_view owner, core::Timestamp now,
+      core::Timestamp lease_until, int limit) = 0;
   // Deletes a job `owner` holds (delivered, or given up); not_found once its lease was lost.
   virtual core::Status finish_outbox(std::string_view id, std::string_view owner) = 0;
   // Releases a job `owner` holds for another attempt at `due_at`, noting the failure.
   virtual core::Status retry_outbox(std::string_view id, std::string_view owner, int attempts,
                                     core::Timestamp due_at, std::string_view last_error) = 0;
-  // When the next job can be claimed (its due time, or the end of its lease); nullopt when the
-  // outbox is empty.
-  virtual core::Result<std::optional<core::Timestamp>> next_outbox_time() = 0;
+  // When the next job of `kinds` can be claimed (its due time, or the end of its lease); nullopt
+  // when there is none.
+  virtual core::Result<std::optional<core::Timestamp>> next_outbox_time(
+      const std::vector<std::string>& kinds) = 0;
   virtual core::Result<std::int64_t> count_outbox() = 0;
 
   virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;

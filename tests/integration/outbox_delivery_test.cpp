@@ -2,6 +2,7 @@
 // refused for now is retried in the background until it succeeds, or given up (and audited)
 // after outbox.give_up_after_seconds; webhooks are signed, retried and carry no token.
 #include <set>
+#include <thread>
 
 #include "token_lifecycle.hpp"
 
@@ -29,7 +30,7 @@ std::multiset<std::string> revoked_tokens(const testing::FakeProvider& fake, std
 TEST_P(OutboxDeliveryTest, ARevocationThatFailedIsRetriedUntilTheProviderTakesIt) {
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   fake_.answer_revoke(503);
-  EXPECT_EQ(disconnect(id), 204) << "the local disconnect does not wait for the provider";
+  EXPECT_EQ(disconnect(id), 204) << "a provider that fails does not fail the disconnect";
   EXPECT_EQ(fake_.revoke_requests().size(), 2U);
   // Both revocations wait in the outbox, beside the two webhooks (connected, revoked) that no
   // worker has sent yet.
@@ -52,6 +53,27 @@ TEST_P(OutboxDeliveryTest, ARevocationThatFailedIsRetriedUntilTheProviderTakesIt
   EXPECT_EQ(revoked_tokens(fake_, 2),
             (std::multiset<std::string>{"1//refresh-1", "ya29.access-1"}));
   EXPECT_EQ(api_->service().outbox().given_up(), 0);
+}
+
+// A refresh at the provider while the integration is disconnected: the new tokens are stored
+// nowhere, so they are revoked as well, not left alive at the provider.
+TEST_P(OutboxDeliveryTest, TokensARefreshGotAfterADisconnectAreRevokedToo) {
+  const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
+  clock_.advance(3600s);
+  fake_.answer_token(200, google_tokens("ya29.access-2", "1//refresh-2"));
+  fake_.delay_token(1500ms);
+  std::thread refresh([&] { (void)token_for(id); });
+  ASSERT_TRUE(eventually([&] { return refresh_calls() == 1; }, 10s)) << "the refresh is in flight";
+  EXPECT_EQ(disconnect(id), 204);
+  refresh.join();
+  api_->service().start_background(api_->io());
+  ASSERT_TRUE(eventually([&] {
+    clock_.advance(10ms);
+    return revoked_tokens(fake_, 0).count("1//refresh-2") == 1 &&
+           revoked_tokens(fake_, 0).count("ya29.access-2") == 1;
+  })) << revoked_tokens(fake_, 0).size();
+  api_->service().stop_background();
+  EXPECT_EQ(api_->store().get_tokens(id).error().code, core::Code::not_found) << "none stored";
 }
 
 TEST_P(OutboxDeliveryTest, ARevocationStillFailingAfterTheGiveUpTimeIsDroppedAndAudited) {

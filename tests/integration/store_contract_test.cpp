@@ -200,7 +200,12 @@ TYPED_TEST(StoreContract, TokensOfAMissingIntegrationAreRefused) {
 TYPED_TEST(StoreContract, DeletedTokensAreGone) {
   const auto created = this->stored_integration();
   ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "x")));
-  ASSERT_TRUE(this->store_->delete_tokens(created.id));
+  const auto deleted = this->store_->delete_tokens(created.id);
+  ASSERT_TRUE(deleted);
+  ASSERT_TRUE(*deleted) << "the deleted set comes back";
+  EXPECT_EQ((*deleted)->integration_id, created.id);
+  EXPECT_EQ((*deleted)->access_token_ciphertext, "x");
+  EXPECT_FALSE(*this->store_->delete_tokens(created.id)) << "nothing left to delete";
   auto read = this->store_->get_tokens(created.id);
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().code, Code::not_found);

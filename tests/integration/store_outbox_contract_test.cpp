@@ -14,6 +14,8 @@ using testing::BackendNames;
 using testing::Backends;
 using testing::StoreContract;
 
+const std::vector<std::string> kKinds = {"revocation", "webhook"};
+
 template <typename Backend>
 class OutboxContract : public StoreContract<Backend> {
  protected:
@@ -31,7 +33,8 @@ class OutboxContract : public StoreContract<Backend> {
 
   std::vector<std::string> claim(const std::string& owner, std::int64_t now_ms,
                                  std::int64_t lease_ms = 60'000, int limit = 10) {
-    auto claimed = this->store_->claim_outbox(owner, t(now_ms), t(now_ms + lease_ms), limit);
+    auto claimed =
+        this->store_->claim_outbox(kKinds, owner, t(now_ms), t(now_ms + lease_ms), limit);
     EXPECT_TRUE(claimed) << claimed.error().message;
     std::vector<std::string> ids;
     for (const auto& claimed_job : *claimed) {
@@ -64,9 +67,9 @@ TYPED_TEST(OutboxContract, ARetryReleasesTheJobUntilItIsDueAgain) {
             Code::not_found)
       << "only the holder releases it";
   ASSERT_TRUE(this->store_->retry_outbox("j", "a", 1, this->t(9'000), "HTTP 503"));
-  EXPECT_EQ(**this->store_->next_outbox_time(), this->t(9'000));
+  EXPECT_EQ(**this->store_->next_outbox_time(kKinds), this->t(9'000));
   EXPECT_TRUE(this->claim("b", 8'999).empty());
-  auto again = this->store_->claim_outbox("b", this->t(9'000), this->t(70'000), 10);
+  auto again = this->store_->claim_outbox(kKinds, "b", this->t(9'000), this->t(70'000), 10);
   ASSERT_TRUE(again);
   ASSERT_EQ(again->size(), 1U);
   EXPECT_EQ((*again)[0].attempts, 1);
@@ -74,11 +77,28 @@ TYPED_TEST(OutboxContract, ARetryReleasesTheJobUntilItIsDueAgain) {
   EXPECT_EQ((*again)[0].payload, this->job("j", 0).payload);
   EXPECT_EQ((*again)[0].created_at, this->t(0));
   // Leased: the next chance to claim it is the end of the lease.
-  EXPECT_EQ(**this->store_->next_outbox_time(), this->t(70'000));
+  EXPECT_EQ(**this->store_->next_outbox_time(kKinds), this->t(70'000));
+}
+
+// A replica claims only what it can deliver (webhooks may be configured on another one only).
+TYPED_TEST(OutboxContract, OnlyTheKindsAWorkerHandlesAreClaimed) {
+  auto revocation = this->job("revoke", 0);
+  revocation.kind = "revocation";
+  ASSERT_TRUE(this->store_->enqueue_outbox(revocation));
+  ASSERT_TRUE(this->store_->enqueue_outbox(this->job("hook", 0)));
+  const std::vector<std::string> revocations_only = {"revocation"};
+  auto claimed = this->store_->claim_outbox(revocations_only, "a", this->t(0), this->t(60'000), 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1U);
+  EXPECT_EQ((*claimed)[0].id, "revoke");
+  ASSERT_TRUE(this->store_->finish_outbox("revoke", "a"));
+  EXPECT_EQ(*this->store_->next_outbox_time(revocations_only), std::nullopt)
+      << "the webhook is not this worker's to wait for";
+  EXPECT_EQ(this->claim("b", 0), std::vector<std::string>{"hook"});
 }
 
 TYPED_TEST(OutboxContract, AnEmptyOutboxHasNoNextTime) {
-  EXPECT_EQ(*this->store_->next_outbox_time(), std::nullopt);
+  EXPECT_EQ(*this->store_->next_outbox_time(kKinds), std::nullopt);
   EXPECT_EQ(*this->store_->count_outbox(), 0);
 }
 
@@ -116,7 +136,7 @@ TYPED_TEST(OutboxContract, ConcurrentClaimersNeverShareAJob) {
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&, w] {
       for (int round = 0; round < 20; ++round) {
-        auto got = this->store_->claim_outbox(fmt::format("w{}", w), this->t(100'000),
+        auto got = this->store_->claim_outbox(kKinds, fmt::format("w{}", w), this->t(100'000),
                                               this->t(200'000), 5);
         if (!got) continue;  // SQLite may report a busy writer; claiming again is the answer
         for (const auto& one : *got) claimed[w].push_back(one.id);

@@ -209,15 +209,15 @@ TEST(Config, OutboxSettingsHaveDefaultsAndBounds) {
 
   const auto set = load_config(
       std::nullopt, with_required({{"OAUTH_MANAGER_OUTBOX_GIVE_UP_AFTER_SECONDS", "3600"},
-                                   {"OAUTH_MANAGER_OUTBOX_LEASE_SECONDS", "20"}}));
+                                   {"OAUTH_MANAGER_OUTBOX_LEASE_SECONDS", "45"}}));
   ASSERT_TRUE(set.config) << describe(set);
   EXPECT_EQ(set.config->outbox.give_up_after_seconds, 3600);
-  EXPECT_EQ(set.config->outbox.lease_seconds, 20);
+  EXPECT_EQ(set.config->outbox.lease_seconds, 45);
 
   // A lease shorter than an outbound call's timeout could lapse in the middle of a delivery.
   const auto short_lease =
       load_config(std::nullopt, with_required({{"OAUTH_MANAGER_OUTBOX_LEASE_SECONDS", "5"}}));
-  EXPECT_TRUE(has_problem(short_lease, "outbox.lease_seconds", "15")) << describe(short_lease);
+  EXPECT_TRUE(has_problem(short_lease, "outbox.lease_seconds", "30")) << describe(short_lease);
 }
 
 TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
