@@ -184,7 +184,7 @@ std::shared_ptr<crypto::KeySource> Service::make_key_source(const config::AuthCo
   // Keys were validated with the configuration, so these cannot fail here.
   if (auth.hs256_secret) {
     return std::make_shared<crypto::StaticKeySource>(
-        std::vector{*crypto::VerificationKey::hmac(*auth.hs256_secret)});
+        std::vector{*crypto::VerificationKey::hmac(auth.hs256_secret->view())});
   }
   if (auth.public_key_pem) {
     return std::make_shared<crypto::StaticKeySource>(

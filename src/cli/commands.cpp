@@ -89,7 +89,7 @@ int mint_token_command(const config::Config& config, const MintTokenOptions& opt
   if (options.session_id && config.auth.session_claim) {
     claims[*config.auth.session_claim] = *options.session_id;
   }
-  fmt::print("{}\n", auth::sign_hs256_jwt(claims, *config.auth.hs256_secret));
+  fmt::print("{}\n", auth::sign_hs256_jwt(claims, config.auth.hs256_secret->view()));
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 
 #include "auth/roles.hpp"
 #include "crypto/key_material.hpp"
+#include "crypto/secret_bytes.hpp"
 #include "log/logger.hpp"
 #include "net/http_client.hpp"
 #include "providers/provider.hpp"
@@ -47,8 +48,8 @@ struct CryptoConfig {
 // How callers prove who they are: exactly one key source (HS256 secret, PEM public key, or a
 // JWKS URL), the claims required, and optional session revocation through Redis.
 struct AuthConfig {
-  std::optional<std::string> hs256_secret;    // from hs256_secret or hs256_secret_file
-  std::optional<std::string> public_key_pem;  // contents of public_key_file
+  std::optional<crypto::SecretBytes> hs256_secret;  // from hs256_secret or hs256_secret_file
+  std::optional<std::string> public_key_pem;        // contents of public_key_file
   std::optional<std::string> jwks_url;
   bool allow_insecure_loopback = false;  // jwks_url may be http:// on 127.0.0.1 (tests)
   std::optional<std::string> issuer;

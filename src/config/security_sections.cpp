@@ -83,7 +83,7 @@ void ConfigBuilder::build_auth_keys(AuthConfig& auth) {
       problem(secret ? "auth.hs256_secret" : "auth.hs256_secret_file", key.error().message);
       return;
     }
-    auth.hs256_secret = std::move(value);
+    auth.hs256_secret = crypto::SecretBytes::take(std::move(*value));
   } else if (public_key_file) {
     auto pem = read_file_text(*public_key_file);
     if (!pem) {

@@ -42,7 +42,7 @@ core::Result<DataKey> parse_data_key(std::string_view spec) {
         core::Code::invalid_request,
         fmt::format("key \"{}\" is not the base64 of exactly {} bytes", kid, kDataKeyBytes));
   }
-  return DataKey{std::string(kid), std::move(*secret)};
+  return DataKey{std::string(kid), SecretBytes::take(std::move(*secret))};
 }
 
 core::Result<std::vector<DataKey>> parse_keys_file(std::string_view contents) {

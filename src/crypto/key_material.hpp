@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/random_source.hpp"
+#include "crypto/secret_bytes.hpp"
 
 namespace oauth_manager::crypto {
 
@@ -13,7 +14,7 @@ namespace oauth_manager::crypto {
 // after a new primary is loaded.
 struct DataKey {
   std::string id;
-  std::string secret;  // 32 raw bytes; never logged
+  SecretBytes secret;  // 32 raw bytes; never logged
 };
 
 constexpr std::size_t kDataKeyBytes = 32;

@@ -76,7 +76,7 @@ std::string Keyring::encrypt(std::string_view plaintext, std::string_view associ
   int length = 0;
   int ok = EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
   ok &= EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr);
-  ok &= EVP_EncryptInit_ex(context.get(), nullptr, nullptr, bytes(key.secret), bytes(nonce));
+  ok &= EVP_EncryptInit_ex(context.get(), nullptr, nullptr, bytes(key.secret.view()), bytes(nonce));
   ok &= EVP_EncryptUpdate(context.get(), nullptr, &length, bytes(associated_data),
                           static_cast<int>(associated_data.size()));
   ok &= EVP_EncryptUpdate(context.get(), reinterpret_cast<unsigned char*>(ciphertext.data()),
@@ -113,8 +113,8 @@ core::Result<std::string> Keyring::decrypt(std::string_view envelope,
   int length = 0;
   int ok = EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
   ok &= EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr);
-  ok &=
-      EVP_DecryptInit_ex(context.get(), nullptr, nullptr, bytes(key->secret), bytes(parsed->nonce));
+  ok &= EVP_DecryptInit_ex(context.get(), nullptr, nullptr, bytes(key->secret.view()),
+                           bytes(parsed->nonce));
   ok &= EVP_DecryptUpdate(context.get(), nullptr, &length, bytes(associated_data),
                           static_cast<int>(associated_data.size()));
   ok &=

@@ -143,12 +143,12 @@ bool verify_with_public_key(EVP_PKEY* key, std::string_view input, std::string_v
 
 }  // namespace
 
-core::Result<VerificationKey> VerificationKey::hmac(std::string secret) {
+core::Result<VerificationKey> VerificationKey::hmac(std::string_view secret) {
   if (secret.size() < kMinHmacSecretBytes) {
     return key_error(fmt::format("an HS256 secret must be at least {} bytes", kMinHmacSecretBytes));
   }
   VerificationKey key(JwsAlgorithm::hs256, std::nullopt);
-  key.hmac_secret_ = std::move(secret);
+  key.hmac_secret_ = SecretBytes(secret);
   return key;
 }
 
@@ -188,7 +188,7 @@ core::Result<VerificationKey> VerificationKey::from_jwk(const nlohmann::json& jw
 bool VerificationKey::verify(std::string_view signing_input, std::string_view signature) const {
   switch (algorithm_) {
     case JwsAlgorithm::hs256:
-      return constant_time_equal(hmac_sha256(hmac_secret_, signing_input), signature);
+      return constant_time_equal(hmac_sha256(hmac_secret_.view(), signing_input), signature);
     case JwsAlgorithm::rs256:
       return verify_with_public_key(public_key_.get(), signing_input, signature);
     case JwsAlgorithm::es256: {

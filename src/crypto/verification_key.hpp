@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "crypto/jws_algorithm.hpp"
+#include "crypto/secret_bytes.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
@@ -18,7 +19,7 @@ namespace oauth_manager::crypto {
 // key's type, never from the token, so an RSA public key can never be used as an HMAC secret.
 class VerificationKey {
  public:
-  static core::Result<VerificationKey> hmac(std::string secret);
+  static core::Result<VerificationKey> hmac(std::string_view secret);
   // A PEM "PUBLIC KEY": RSA (RS256, at least 2048 bits) or EC P-256 (ES256).
   static core::Result<VerificationKey> from_pem(std::string_view pem);
   // One JWK: kty RSA (n, e) or EC (crv P-256, x, y); `use` other than "sig" and `alg` other than
@@ -35,7 +36,7 @@ class VerificationKey {
 
   JwsAlgorithm algorithm_;
   std::optional<std::string> key_id_;
-  std::string hmac_secret_;
+  SecretBytes hmac_secret_;
   std::shared_ptr<EVP_PKEY> public_key_;
 };
 

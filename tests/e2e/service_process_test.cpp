@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "support/api_harness.hpp"
 #include "support/child_process.hpp"
@@ -31,6 +33,14 @@ using testing::RunningService;
 std::string get(std::uint16_t port, const std::string& path) {
   return testing::http_exchange(
       port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+}
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
 }
 
 TEST(Cli, HelpListsEverySubcommand) {
@@ -224,6 +234,43 @@ TEST(Service, ServesOnPostgresql) {
   service.process().send_signal(SIGTERM);
   EXPECT_EQ(service.process().wait_for_exit(10s), 0);
   EXPECT_NE(service.process().stderr_text().find("\"backend\":\"postgres\""), std::string::npos);
+}
+
+// Under a low descriptor limit the service runs out of descriptors while connections still wait
+// in its listen backlog, so every accept fails at once (EMFILE). Retrying without a pause would
+// spin a core and write thousands of log lines a second; pausing (10 ms doubling to 1 s) writes a
+// handful, and the service serves again once connections close.
+TEST(Service, RunningOutOfDescriptorsPausesAcceptingAndServesOnceSomeAreFree) {
+  constexpr int kDescriptorLimit = 64;
+  TempDir dir;
+  const std::string limit = "--nofile=" + std::to_string(kDescriptorLimit);
+  RunningService service(kBinary, dir, {{"OAUTH_MANAGER_DATABASE_URL", "sqlite://var/test.db"}},
+                         {"/usr/bin/prlimit", limit, "--"});
+  ASSERT_NE(service.port(), 0) << service.process().stderr_text();
+  const auto accept_failures = [&] {
+    return occurrences(service.process().stderr_text(), "\"event\":\"http.accept_failed\"");
+  };
+
+  // More connections than the limit: the service takes what it can, the rest wait.
+  std::vector<std::unique_ptr<testing::RawConnection>> held;
+  for (int i = 0; i < kDescriptorLimit; ++i) {
+    held.push_back(std::make_unique<testing::RawConnection>(service.port()));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (accept_failures() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(accept_failures(), 0U) << "the service never ran out of descriptors";
+  const auto before = accept_failures();
+  std::this_thread::sleep_for(1s);
+  EXPECT_LT(accept_failures() - before, 50U) << "accept must pause after a failure, not spin";
+
+  held.clear();
+  const auto health = get(service.port(), "/healthz");
+  EXPECT_EQ(testing::status_of(health), 200) << health;
+  service.process().send_signal(SIGTERM);
+  EXPECT_EQ(service.process().wait_for_exit(10s), 0);
 }
 
 TEST(Service, AnAddressInUseIsAClearStartupError) {

@@ -56,6 +56,9 @@ std::string ApiHarness::token(const std::string& subject, const std::vector<std:
                            {"iat", now},
                            {"exp", now + 600}};
   claims.update(extra);
+  for (const auto& [name, value] : extra.items()) {
+    if (value.is_null()) claims.erase(name);
+  }
   return sign_hs256(claims, kHarnessJwtSecret);
 }
 

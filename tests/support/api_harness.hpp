@@ -45,7 +45,8 @@ class ApiHarness {
   std::uint16_t port() const { return server_->port(); }
   boost::asio::io_context& io() { return server_->io(); }
 
-  // A caller JWT valid for ten minutes from the clock's now.
+  // A caller JWT valid for ten minutes from the clock's now. `extra` adds or replaces claims;
+  // a null there leaves that claim out.
   std::string token(const std::string& subject, const std::vector<std::string>& roles,
                     const nlohmann::json& extra = nlohmann::json::object()) const;
   Reply get(const std::string& target, const std::optional<std::string>& token) const;

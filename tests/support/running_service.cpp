@@ -10,14 +10,16 @@
 namespace oauth_manager::testing {
 
 RunningService::RunningService(const std::string& binary, const TempDir& dir,
-                               std::map<std::string, std::string> environment) {
+                               std::map<std::string, std::string> environment,
+                               const std::vector<std::string>& launcher) {
   environment.emplace("OAUTH_MANAGER_SERVER_LISTEN", "127.0.0.1:0");
   environment.emplace("OAUTH_MANAGER_CRYPTO_KEYS", kHarnessDataKey);
   environment.emplace("OAUTH_MANAGER_AUTH_HS256_SECRET", kHarnessJwtSecret);
   environment.emplace("OAUTH_MANAGER_AUTH_AUDIENCE", kHarnessAudience);
   environment.emplace("OAUTH_MANAGER_SERVER_THREADS", "2");
-  process_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "serve"}, environment,
-                                            dir.path());
+  auto argv = launcher;
+  argv.insert(argv.end(), {binary, "serve"});
+  process_ = std::make_unique<ChildProcess>(argv, environment, dir.path());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   const std::regex listening(R"re("address":"127\.0\.0\.1:(\d+)")re");
   while (std::chrono::steady_clock::now() < deadline) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/child_process.hpp"
 
@@ -11,11 +12,13 @@ namespace oauth_manager::testing {
 
 // `oauth-manager serve` as a child process on 127.0.0.1 (an ephemeral port unless the
 // environment names one), with a data key and a caller secret unless the environment sets them.
-// The port is read from the "server.listening" log line.
+// The port is read from the "server.listening" log line. `launcher` is a command the binary runs
+// under (`prlimit --nofile=64 --`), none by default.
 class RunningService {
  public:
   RunningService(const std::string& binary, const TempDir& dir,
-                 std::map<std::string, std::string> environment);
+                 std::map<std::string, std::string> environment,
+                 const std::vector<std::string>& launcher = {});
 
   std::uint16_t port() const { return port_; }  // 0 when it did not start
   ChildProcess& process() { return *process_; }

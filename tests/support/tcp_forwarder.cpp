@@ -3,9 +3,11 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
 
 namespace oauth_manager::testing {
 namespace {
@@ -45,6 +47,22 @@ void TcpForwarder::start(std::uint16_t target) {
   thread_ = std::thread([this] { io_.run(); });
 }
 
+void TcpForwarder::set_reachable(bool reachable) {
+  std::promise<void> done;
+  boost::asio::post(io_, [&] {
+    reachable_ = reachable;
+    if (!reachable_) {
+      boost::system::error_code ignored;
+      for (const auto& socket : forwarded_) {
+        if (auto open = socket.lock()) open->close(ignored);
+      }
+      forwarded_.clear();
+    }
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
 boost::asio::awaitable<void> TcpForwarder::accept_loop() {
   for (;;) {
     boost::system::error_code ec;
@@ -56,13 +74,17 @@ boost::asio::awaitable<void> TcpForwarder::accept_loop() {
 }
 
 boost::asio::awaitable<void> TcpForwarder::forward(tcp::socket client) {
+  if (!reachable_) co_return;  // `client` closes as it goes
   auto downstream = std::make_shared<tcp::socket>(std::move(client));
   auto upstream = std::make_shared<tcp::socket>(io_);
   boost::system::error_code ec;
   co_await upstream->async_connect(
       tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), target_),
       boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-  if (ec) co_return;
+  if (ec || !reachable_) co_return;
+  std::erase_if(forwarded_, [](const auto& socket) { return socket.expired(); });
+  forwarded_.push_back(downstream);
+  forwarded_.push_back(upstream);
   boost::asio::co_spawn(io_, copy(downstream, upstream), boost::asio::detached);
   boost::asio::co_spawn(io_, copy(upstream, downstream), boost::asio::detached);
 }

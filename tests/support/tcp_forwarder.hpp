@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace oauth_manager::testing {
 
@@ -26,6 +27,9 @@ class TcpForwarder {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   // Forwards every connection, pending ones included, to 127.0.0.1:`target`.
   void start(std::uint16_t target);
+  // Unreachable, the target seems gone, as a database host that went down: every forwarded
+  // connection is closed now, and each new one as soon as it arrives. Returns once done.
+  void set_reachable(bool reachable);
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -35,6 +39,9 @@ class TcpForwarder {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::uint16_t target_ = 0;
+  // Touched only on the I/O thread.
+  bool reachable_ = true;
+  std::vector<std::weak_ptr<boost::asio::ip::tcp::socket>> forwarded_;
   std::thread thread_;
 };
 

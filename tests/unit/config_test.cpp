@@ -49,7 +49,7 @@ TEST(Config, DefaultsNeedOnlyADataKeyAndAJwtKey) {
   ASSERT_EQ(config.crypto.keys.size(), 1U);
   EXPECT_EQ(config.crypto.keys[0].id, "k1");
   EXPECT_EQ(config.crypto.keys[0].secret.size(), 32U);
-  EXPECT_EQ(config.auth.hs256_secret, kJwtSecret);
+  EXPECT_EQ(config.auth.hs256_secret->view(), kJwtSecret);
   EXPECT_EQ(config.auth.leeway_seconds, 30);
   EXPECT_EQ(config.auth.roles_claim, "roles");
   EXPECT_FALSE(config.auth.session_claim);
@@ -288,7 +288,7 @@ TEST(Config, JwtSecretFileIsReadWithoutItsNewline) {
                      {"OAUTH_MANAGER_AUTH_HS256_SECRET_FILE", (dir / "jwt.secret").string()},
                      {"OAUTH_MANAGER_AUTH_AUDIENCE", "oauth-manager"}});
   ASSERT_TRUE(load.config) << describe(load);
-  EXPECT_EQ(load.config->auth.hs256_secret, kJwtSecret);
+  EXPECT_EQ(load.config->auth.hs256_secret->view(), kJwtSecret);
 }
 
 TEST(Config, PlainHttpJwksNeedsTheLoopbackOptIn) {

@@ -69,7 +69,7 @@ TEST(KeyMaterial, ParsesAValidKey) {
   ASSERT_TRUE(key) << key.error().message;
   EXPECT_EQ(key->id, "primary-2026");
   EXPECT_EQ(key->secret.size(), kDataKeyBytes);
-  EXPECT_EQ(static_cast<unsigned char>(key->secret[31]), 31);
+  EXPECT_EQ(static_cast<unsigned char>(key->secret.view()[31]), 31);
 }
 
 TEST(KeyMaterial, RejectsMalformedKeysWithoutEchoingThem) {
