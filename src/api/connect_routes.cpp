@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "api/browser_answers.hpp"
 #include "api/problem.hpp"
 #include "api/request_parsing.hpp"
 #include "api/views.hpp"
+#include "crypto/hash.hpp"
 #include "net/url.hpp"
 
 namespace oauth_manager::api {
@@ -104,12 +106,6 @@ http::Response redirect(const std::string& location) {
   return response;
 }
 
-// The URL carried a code and a state: it must not leak through Referer from whatever the
-// browser shows next.
-void add_callback_headers(http::Response& response) {
-  response.headers.emplace_back("Referrer-Policy", "no-referrer");
-}
-
 http::Response callback_response(const manager::CallbackOutcome& outcome,
                                  const http::Request& request) {
   if (outcome.return_to) {
@@ -126,9 +122,23 @@ http::Response callback_response(const manager::CallbackOutcome& outcome,
                      {{"status", "connected"},
                       {"integration", integration_json({*outcome.integration, std::nullopt})}});
   }
-  return problem_response(outcome.failure.value_or(core::make_error(core::Code::provider_error,
-                                                                    "the connection failed")),
-                          request);
+  return browser_problem(outcome.failure.value_or(
+                             core::make_error(core::Code::provider_error, "the connection failed")),
+                         request);
+}
+
+// The flow's binding cookie has done its job once the callback came, whatever the outcome.
+void expire_binding_cookies(http::Response& response, const http::Request& request,
+                            const std::map<std::string, std::string>& cookies,
+                            const std::optional<std::string>& state) {
+  if (!state) return;
+  const auto hash = crypto::sha256_hex(*state);
+  for (const bool secure : {true, false}) {
+    const auto name = manager::binding_cookie_name(hash, secure);
+    if (cookies.count(name) != 0) {
+      response.headers.emplace_back("Set-Cookie", expired_cookie_value(name, request.path, secure));
+    }
+  }
 }
 
 boost::asio::awaitable<http::Response> callback(manager::ConnectFlow& flow,
@@ -150,11 +160,26 @@ boost::asio::awaitable<http::Response> callback(manager::ConnectFlow& flow,
     if (auto agent = request.header("user-agent"))
       callback_request.user_agent = std::string(agent->substr(0, 512));
     callback_request.request_id = request.request_id;
+    callback_request.cookies = request_cookies(request);
     auto outcome = co_await flow.finish(callback_request);
     response =
-        outcome ? callback_response(*outcome, request) : problem_response(outcome.error(), request);
+        outcome ? callback_response(*outcome, request) : browser_problem(outcome.error(), request);
+    expire_binding_cookies(response, request, callback_request.cookies, callback_request.state);
   }
-  add_callback_headers(response);
+  add_no_leak_headers(response);
+  co_return response;
+}
+
+// GET /v1/oauth/start/{flow}: the first visit binds the flow to this browser (a cookie) and
+// sends it on to the provider; any later visit is refused.
+boost::asio::awaitable<http::Response> start_in_browser(manager::ConnectFlow& flow,
+                                                        http::Request& request) {
+  const auto& flow_id = request.path_params.at("flow");
+  auto started = co_await flow.open_start_link(flow_id);
+  auto response =
+      started ? redirect(started->provider_url) : browser_problem(started.error(), request);
+  if (started) response.headers.emplace_back("Set-Cookie", set_cookie_value(started->cookie));
+  add_no_leak_headers(response);
   co_return response;
 }
 
@@ -168,6 +193,10 @@ void add_connect_routes(http::Router& router, GuardServices& guard,
   router.add("POST", "/v1/integrations/{provider}/authorize",
              protect(guard, {Permission::integrations_write, "integration.authorize"},
                      [&flow](Call& call) { return authorize(flow, call); }));
+  router.add("GET", "/v1/oauth/start/{flow}",
+             limit_by_ip(guard, "callback", [&flow](http::Request& request) {
+               return start_in_browser(flow, request);
+             }));
   router.add("GET", "/v1/oauth/callback/{provider}",
              limit_by_ip(guard, "callback",
                          [&flow](http::Request& request) { return callback(flow, request); }));

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "http/router.hpp"
 #include "core/blocking_pool.hpp"
+#include "http/router.hpp"
 #include "store/store.hpp"
 
 namespace oauth_manager::api {

@@ -42,6 +42,12 @@ std::string_view title(core::Code code) {
       return "The integration lacks a required scope";
     case Code::provider_error:
       return "The provider failed";
+    case Code::start_link_used:
+      return "The connect link was already used";
+    case Code::browser_mismatch:
+      return "The connection was finished in another browser";
+    case Code::account_mismatch:
+      return "Another account came back";
     case Code::provider_misconfigured:
       return "The provider refuses this service's client credentials";
     case Code::rate_limited:
@@ -85,6 +91,11 @@ int http_status(core::Code code) {
       return 409;
     case Code::insufficient_scope:
       return 403;
+    case Code::start_link_used:
+    case Code::browser_mismatch:
+      return 400;
+    case Code::account_mismatch:
+      return 409;
     case Code::provider_misconfigured:
       return 503;
     case Code::provider_error:

@@ -21,6 +21,11 @@ struct AuthState {
   Timestamp created_at;
   Timestamp expires_at;
   std::optional<Timestamp> consumed_at;
+  // The browser binding (RFC 9700 §4.7): the start link's id and the cookie set by its first
+  // visit are stored as SHA-256 only; the provider URL the start link leads to, encrypted.
+  std::string flow_hash;
+  std::string start_url_ciphertext;
+  std::optional<std::string> browser_hash;  // set once, by the first visit of the start link
 };
 
 }  // namespace oauth_manager::core

@@ -32,6 +32,12 @@ std::string_view code_name(Code code) {
       return "insufficient_scope";
     case Code::provider_error:
       return "provider_error";
+    case Code::start_link_used:
+      return "start_link_used";
+    case Code::browser_mismatch:
+      return "browser_mismatch";
+    case Code::account_mismatch:
+      return "account_mismatch";
     case Code::provider_misconfigured:
       return "provider_misconfigured";
     case Code::rate_limited:

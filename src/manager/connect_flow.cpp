@@ -12,6 +12,7 @@
 #include "manager/acting_user.hpp"
 #include "manager/integration_lookup.hpp"
 #include "manager/return_urls.hpp"
+#include "net/url.hpp"
 #include "providers/callback_rules.hpp"
 #include "providers/id_token.hpp"
 
@@ -30,6 +31,17 @@ core::Error state_invalid(std::string message) {
 
 std::string verifier_associated_data(const std::string& state_hash) {
   return "state/" + state_hash + "/pkce_verifier";
+}
+
+std::string start_url_associated_data(const std::string& state_hash) {
+  return "state/" + state_hash + "/start_url";
+}
+
+// The path part of `url` ("/" when it has none), without its query.
+std::string path_of(const std::string& url) {
+  const auto parsed = net::parse_url(url);
+  if (!parsed) return "/";
+  return parsed->target.substr(0, parsed->target.find('?'));
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -98,13 +110,49 @@ boost::asio::awaitable<core::Result<ConnectStart>> ConnectFlow::start(
   state.return_to = request.return_to;
   state.created_at = clock_.now();
   state.expires_at = state.created_at + settings_.state_lifetime;
-  auto inserted = co_await blocking_.run([this, &state] { return store_.insert_state(state); });
-  if (!inserted) co_return inserted.error();
-
   providers::AuthorizationRequest authorization{state_value, std::nullopt, state.nonce, scopes};
   if (provider.spec.pkce) authorization.code_challenge = crypto::pkce_s256_challenge(verifier);
-  co_return ConnectStart{providers::authorization_url(provider, authorization), state.expires_at,
+  state.start_url_ciphertext =
+      keyring_.encrypt(providers::authorization_url(provider, authorization),
+                       start_url_associated_data(state.state_hash));
+  const auto flow_id = crypto::new_random_token(random_);
+  state.flow_hash = crypto::sha256_hex(flow_id);
+  auto inserted = co_await blocking_.run([this, &state] { return store_.insert_state(state); });
+  if (!inserted) co_return inserted.error();
+  co_return ConnectStart{settings_.public_url + "/v1/oauth/start/" + flow_id, state.expires_at,
                          *user};
+}
+
+bool ConnectFlow::binding_is_secure() const {
+  return settings_.public_url.rfind("https://", 0) == 0;
+}
+
+boost::asio::awaitable<core::Result<BrowserStart>> ConnectFlow::open_start_link(
+    const std::string& flow_id) {
+  const auto used = core::make_error(core::Code::start_link_used,
+                                     "this connect link was already opened, has expired or does "
+                                     "not exist; start the connection again from the application");
+  if (flow_id.size() != kStateLength) co_return used;
+  BrowserStart start;
+  start.cookie.value = crypto::new_random_token(random_);
+  const auto flow_hash = crypto::sha256_hex(flow_id);
+  const auto browser_hash = crypto::sha256_hex(start.cookie.value);
+  const auto now = clock_.now();
+  auto state = co_await blocking_.run([this, &flow_hash, &browser_hash, now] {
+    return store_.bind_state_to_browser(flow_hash, browser_hash, now);
+  });
+  if (!state) co_return state.error().code == core::Code::not_found ? used : state.error();
+  auto provider_url =
+      keyring_.decrypt(state->start_url_ciphertext, start_url_associated_data(state->state_hash));
+  if (!provider_url) co_return provider_url.error();
+  auto handle = co_await registry_.get(state->provider);
+  if (!handle) co_return handle.error();
+  start.provider_url = std::move(*provider_url);
+  start.cookie.secure = binding_is_secure();
+  start.cookie.name = binding_cookie_name(state->state_hash, start.cookie.secure);
+  start.cookie.path = path_of(handle->provider->redirect_uri);
+  start.cookie.max_age = std::chrono::ceil<std::chrono::seconds>(state->expires_at - now);
+  co_return start;
 }
 
 boost::asio::awaitable<core::Result<core::AuthState>> ConnectFlow::consume_state(
@@ -127,6 +175,19 @@ boost::asio::awaitable<core::Result<core::AuthState>> ConnectFlow::consume_state
   if (state->expires_at <= now) {
     co_return core::make_error(core::Code::state_expired,
                                "the authorization took too long; start the connection again");
+  }
+  // Before anything else, the token exchange included: the browser finishing the flow must be
+  // the one that opened its start link.
+  if (!browser_matches(*state, request.cookies, binding_is_secure())) {
+    // Named arguments, not temporaries inside the co_await (g++ 12 destroys those twice).
+    const std::string event = "integration.connect_failed";
+    const std::string outcome = "browser_mismatch";
+    const std::optional<std::string> no_integration;
+    const nlohmann::json details = {{"provider", request.provider}, {"reason", outcome}};
+    co_await audit(request, *state, event, outcome, no_integration, details);
+    co_return core::make_error(core::Code::browser_mismatch,
+                               "this connection was started in another browser (or its cookie "
+                               "was blocked); start it again in this browser");
   }
   co_return std::move(*state);
 }

@@ -16,6 +16,7 @@
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
 #include "events/webhooks.hpp"
+#include "manager/browser_binding.hpp"
 #include "manager/token_vault.hpp"
 #include "providers/registry.hpp"
 #include "store/store.hpp"
@@ -30,9 +31,17 @@ struct ConnectRequest {
 };
 
 struct ConnectStart {
+  // Our start link (GET /v1/oauth/start/{flow} on public_url), not the provider's URL: its first
+  // visit binds the flow to that browser, then sends it on to the provider.
   std::string authorization_url;
   core::Timestamp state_expires_at;
   std::string user_id;
+};
+
+// What the first visit of a start link gets: where to send the browser, and the cookie to set.
+struct BrowserStart {
+  std::string provider_url;
+  BindingCookie cookie;
 };
 
 // Where the browser came back with, as the provider sent it.
@@ -45,6 +54,7 @@ struct CallbackRequest {
   std::optional<std::string> ip;
   std::optional<std::string> user_agent;
   std::optional<std::string> request_id;
+  std::map<std::string, std::string> cookies;  // the browser's, by name
 };
 
 // How a callback ended once its state was known: connected, or failed with `error` (the
@@ -58,6 +68,7 @@ struct CallbackOutcome {
 };
 
 struct ConnectSettings {
+  std::string public_url;  // where start links point; https makes the binding cookie Secure
   std::chrono::seconds state_lifetime{600};
   std::vector<std::string> allowed_return_urls;
 };
@@ -74,6 +85,9 @@ class ConnectFlow {
 
   boost::asio::awaitable<core::Result<ConnectStart>> start(const core::Caller& caller,
                                                            const ConnectRequest& request);
+  // The first visit of the start link `flow_id`: binds the flow to a new cookie. A second visit
+  // (or an unknown or expired link) is start_link_used, so a link cannot be bound twice.
+  boost::asio::awaitable<core::Result<BrowserStart>> open_start_link(const std::string& flow_id);
   // An error result means the state itself was unusable (unknown, used, expired, another
   // provider's): nothing is known about where to send the browser. Later failures come back as
   // an outcome with `error`, after an audit event; either way nothing is stored.
@@ -85,6 +99,7 @@ class ConnectFlow {
   struct Exchange;
   boost::asio::awaitable<core::Result<core::AuthState>> consume_state(
       const CallbackRequest& request);
+  bool binding_is_secure() const;
   boost::asio::awaitable<core::Result<core::Integration>> connect(const CallbackRequest& request,
                                                                   const core::AuthState& state);
   boost::asio::awaitable<core::Result<core::Integration>> store_connection(

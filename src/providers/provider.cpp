@@ -65,6 +65,14 @@ void narrow_scopes(Provider& provider, const ProviderSettings& settings,
   }
 }
 
+// Same scheme, host and port (RFC 6454); an unparsable URL has no origin in common.
+bool same_origin(const std::string& a, const std::string& b) {
+  const auto left = net::parse_url(a);
+  const auto right = net::parse_url(b);
+  return left && right && left->scheme == right->scheme && left->host == right->host &&
+         left->port == right->port;
+}
+
 }  // namespace
 
 bool Provider::allows_scope(const std::string& scope) const {
@@ -158,6 +166,14 @@ std::pair<std::optional<Provider>, std::vector<ProviderProblem>> resolve_provide
              : fmt::format("derived from server.public_url as \"{}\", which is not a usable URL "
                            "(listening on port 0?): set server.public_url to where users reach us",
                            provider.redirect_uri)});
+  }
+  if (settings.redirect_uri && !same_origin(*settings.redirect_uri, public_url)) {
+    // The browser binding cookie is set by /v1/oauth/start on public_url and must come back
+    // with the callback: a callback on another origin would never see it.
+    problems.push_back({key("redirect_uri"),
+                        fmt::format("must be on server.public_url's origin ({}): the cookie that "
+                                    "binds a connect flow to its browser is only sent back there",
+                                    public_url)});
   }
   provider.requested_by_default = settings.scopes.value_or(provider.spec.default_scopes);
   std::vector<std::string> catalog_scopes;

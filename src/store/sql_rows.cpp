@@ -100,6 +100,9 @@ core::AuthState state_from_row(const SqlRow& row) {
   state.created_at = core::from_unix_ms(row.integer(7));
   state.expires_at = core::from_unix_ms(row.integer(8));
   state.consumed_at = optional_time(row, 9);
+  state.flow_hash = row.optional_text(10).value_or("");
+  state.start_url_ciphertext = row.optional_text(11).value_or("");
+  state.browser_hash = row.optional_text(12);
   return state;
 }
 

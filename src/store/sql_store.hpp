@@ -53,6 +53,9 @@ class SqlStore final : public Store {
   core::Result<core::AuthState> consume_state(std::string_view state_hash,
                                               core::Timestamp now) override;
   core::Result<int> delete_expired_states(core::Timestamp before) override;
+  core::Result<core::AuthState> bind_state_to_browser(std::string_view flow_hash,
+                                                      std::string_view browser_hash,
+                                                      core::Timestamp now) override;
 
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
   core::Status set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,

@@ -78,12 +78,33 @@ Status SqlStore::insert_state(const core::AuthState& state) {
     return execute(
         connection,
         "INSERT INTO states (state_hash, user_id, provider, pkce_verifier_ct, nonce, "
-        "requested_scopes, return_to, created_at, expires_at, consumed_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, oam_ts($8), oam_ts($9), oam_ts($10))",
+        "requested_scopes, return_to, created_at, expires_at, consumed_at, flow_hash, "
+        "start_url_ct, browser_hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, oam_ts($8), oam_ts($9), oam_ts($10), $11, $12, $13)",
         {state.state_hash, state.user_id, state.provider, Blob{state.pkce_verifier_ciphertext},
          text_or_null(state.nonce), core::join_scopes(state.requested_scopes),
          text_or_null(state.return_to), core::to_unix_ms(state.created_at),
-         core::to_unix_ms(state.expires_at), time_or_null(state.consumed_at)});
+         core::to_unix_ms(state.expires_at), time_or_null(state.consumed_at),
+         // NULL, not "", for a state without a start link: the unique index allows many NULLs.
+         state.flow_hash.empty() ? SqlParam{} : SqlParam{state.flow_hash},
+         Blob{state.start_url_ciphertext}, text_or_null(state.browser_hash)});
+  });
+}
+
+Result<core::AuthState> SqlStore::bind_state_to_browser(std::string_view flow_hash,
+                                                        std::string_view browser_hash,
+                                                        core::Timestamp now) {
+  // One conditional UPDATE: of concurrent first visits exactly one binds the flow.
+  const auto sql = fmt::format(
+      "UPDATE states SET browser_hash = $2 WHERE flow_hash = $1 AND browser_hash IS NULL "
+      "AND consumed_at IS NULL AND expires_at > oam_ts($3) RETURNING {}",
+      kStateColumns);
+  return with_connection([&](SqlConnection& connection) -> Result<core::AuthState> {
+    auto row = single_row(connection.run(sql, {std::string(flow_hash), std::string(browser_hash),
+                                               core::to_unix_ms(now)}),
+                          "unopened start link");
+    if (!row) return row.error();
+    return state_from_row(*row);
   });
 }
 

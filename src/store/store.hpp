@@ -104,6 +104,12 @@ class Store {
   virtual core::Result<core::AuthState> consume_state(std::string_view state_hash,
                                                       core::Timestamp now) = 0;
   virtual core::Result<int> delete_expired_states(core::Timestamp before) = 0;
+  // Binds the unexpired, unconsumed state whose start link hashes to `flow_hash` to the browser
+  // whose cookie hashes to `browser_hash`, once: not_found when unknown, expired, used or bound
+  // already. Of concurrent binders exactly one succeeds.
+  virtual core::Result<core::AuthState> bind_state_to_browser(std::string_view flow_hash,
+                                                              std::string_view browser_hash,
+                                                              core::Timestamp now) = 0;
 
   // Token sets sealed under another data key than `key_id` (for re-encryption), and how many.
   virtual core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(

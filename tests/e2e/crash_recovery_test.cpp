@@ -118,8 +118,13 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
     const auto started = service.post("/v1/integrations/google/authorize",
                                       testing::service_caller_token("alice", "user"), "{}");
     EXPECT_EQ(testing::status_of(started), 201) << started;
-    const auto url = nlohmann::json::parse(testing::body_of(started))["authorization_url"];
-    const auto params = testing::query_params(url.get<std::string>());
+    // The browser's first visit of the start link: the provider URL and the binding cookie.
+    const auto link = nlohmann::json::parse(testing::body_of(started))["authorization_url"];
+    const auto opened = service.get(net::parse_url(link.get<std::string>())->target, "");
+    EXPECT_EQ(testing::status_of(opened), 303) << opened;
+    const auto params = testing::query_params(testing::header_of(opened, "Location").value_or(""));
+    const auto set_cookie = testing::header_of(opened, "Set-Cookie").value_or("");
+    const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -134,7 +139,8 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
                                                             {"exp", now + 600},
                                                             {"nonce", params.at("nonce")}})}});
     const auto done = service.get(
-        "/v1/oauth/callback/google?code=c&state=" + net::percent_encode(params.at("state")), "");
+        "/v1/oauth/callback/google?code=c&state=" + net::percent_encode(params.at("state")), "",
+        cookie);
     EXPECT_EQ(testing::status_of(done), 200) << done;
     return nlohmann::json::parse(testing::body_of(done))["integration"]["id"].get<std::string>();
   }

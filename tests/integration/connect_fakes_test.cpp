@@ -3,6 +3,9 @@
 // parameters and fewer-scopes-granted answers), and the attacks the callback must refuse.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/text.hpp"
 
 #include <sstream>
@@ -31,8 +34,9 @@ constexpr const char* kReturnTo = "https://app.example.test/settings";
 
 // A started authorization as the browser would carry it.
 struct Started {
-  std::string url;
+  std::string url;  // the provider's, where our start link sent the browser
   std::map<std::string, std::string> params;
+  std::string cookie;  // the binding cookie the start link set
   std::string state() const { return params.at("state"); }
   std::optional<std::string> nonce() const {
     const auto found = params.find("nonce");
@@ -70,18 +74,26 @@ class ConnectFakesTest : public ::testing::Test {
     const auto reply = api_->post("/v1/integrations/" + provider + "/authorize",
                                   api_->token(user, {"user"}), body.dump());
     EXPECT_EQ(reply.status, 201) << reply.raw;
+    const auto link = api_->open_start_link(reply.body.value("authorization_url", ""));
+    EXPECT_EQ(link.status, 303) << link.raw;
     Started started;
-    started.url = reply.body.value("authorization_url", "");
+    started.url = link.provider_url;
     started.params = testing::query_params(started.url);
+    started.cookie = link.cookie;
+    last_cookie_ = link.cookie;
     return started;
   }
 
+  // The callback from the browser that opened the last start link.
   Reply callback(const std::string& provider, const std::string& query) {
-    return api_->get("/v1/oauth/callback/" + provider + "?" + query, std::nullopt);
+    return api_->get("/v1/oauth/callback/" + provider + "?" + query, std::nullopt,
+                     {{"Cookie", last_cookie_}});
   }
 
   Reply finish(const std::string& provider, const Started& started, const std::string& extra = "") {
-    return callback(provider, "code=the-code&state=" + started.state() + extra);
+    return api_->get(
+        "/v1/oauth/callback/" + provider + "?code=the-code&state=" + started.state() + extra,
+        std::nullopt, {{"Cookie", started.cookie}});
   }
 
   std::int64_t now_seconds() const { return clock_.unix_seconds(); }
@@ -107,6 +119,16 @@ class ConnectFakesTest : public ::testing::Test {
     return body;
   }
 
+  // Whether the SQLite file (and its write-ahead log) holds `text` anywhere.
+  bool stored_bytes_contain(const std::string& text) const {
+    std::string bytes;
+    for (const char* file : {"api.db", "api.db-wal"}) {
+      std::ifstream in(dir_ / file, std::ios::binary);
+      bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return bytes.find(text) != std::string::npos;
+  }
+
   std::size_t stored_integrations(const std::string& user = "alice") {
     return api_->store().list_integrations(user, std::nullopt)->size();
   }
@@ -123,6 +145,7 @@ class ConnectFakesTest : public ::testing::Test {
   testing::TempDir dir_;
   testing::ManualClock clock_;
   FakeProvider fake_;
+  std::string last_cookie_;
   std::unique_ptr<ApiHarness> api_;
 };
 
@@ -209,13 +232,74 @@ TEST_F(ConnectFakesTest, TheCallbackIsUncachedReferrerFreeAndSanitisesAHostileEr
   const auto back = testing::query_params(location);
   EXPECT_EQ(back.at("status"), "error");
   EXPECT_EQ(back.at("error"), "scriptalert1scriptSet-Cookiex") << "only [A-Za-z0-9_.-] kept";
-  EXPECT_EQ(refused.raw.find("\r\nSet-Cookie"), std::string::npos) << "no header injected";
+  // The only cookie set is ours, expiring the flow's binding: nothing injected.
+  for (std::size_t at = refused.raw.find("\r\nSet-Cookie"); at != std::string::npos;
+       at = refused.raw.find("\r\nSet-Cookie", at + 1)) {
+    const std::string ours = "\r\nSet-Cookie: __Secure-oam_flow_";
+    EXPECT_EQ(refused.raw.compare(at, ours.size(), ours), 0)
+        << refused.raw.substr(at, 60);
+  }
 
   fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(started))));
   const auto replay = finish("google", started);
   EXPECT_EQ(replay.status, 400) << "the state was spent by the error: " << replay.raw;
   EXPECT_EQ(stored_integrations(), 0U);
   EXPECT_TRUE(fake_.token_requests().empty());
+}
+
+// Over https the binding cookie is __Secure- (no plain-http page can plant one), HttpOnly, Lax
+// (it comes back on the provider's top-level redirect) and sent to the callback path only.
+TEST_F(ConnectFakesTest, TheStartLinkSetsAStrictCookieAndGoesToTheProvider) {
+  const auto reply =
+      api_->post("/v1/integrations/google/authorize", api_->token("alice", {"user"}), "{}");
+  const auto link = reply.body["authorization_url"].get<std::string>();
+  EXPECT_EQ(link.rfind("https://oauth.example.test/v1/oauth/start/", 0), 0U) << link;
+  const auto opened = api_->get(net::parse_url(link)->target, std::nullopt);
+  ASSERT_EQ(opened.status, 303) << opened.raw;
+  EXPECT_EQ(opened.header("Location")->rfind(fake_.url("/authorize"), 0), 0U);
+  EXPECT_EQ(opened.header("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(opened.header("Cache-Control"), "no-store");
+  const auto cookie = *opened.header("Set-Cookie");
+  EXPECT_EQ(cookie.rfind("__Secure-oam_flow_", 0), 0U) << cookie;
+  for (const char* attribute : {"; Path=/v1/oauth/callback/google;", "; Max-Age=600;", "; HttpOnly",
+                                "; SameSite=Lax", "; Secure"}) {
+    EXPECT_NE(cookie.find(attribute), std::string::npos) << attribute << " in " << cookie;
+  }
+  const auto value = cookie.substr(cookie.find('=') + 1, cookie.find(';') - cookie.find('=') - 1);
+  EXPECT_EQ(value.size(), 43U) << "256 random bits";
+  EXPECT_EQ(stored_bytes_contain(value), false) << "only its hash is stored";
+}
+
+// A second visit of the start link is refused, in words a person reads, with no script.
+TEST_F(ConnectFakesTest, ABrowserIsToldInAPageWhatWentWrong) {
+  const auto reply =
+      api_->post("/v1/integrations/google/authorize", api_->token("alice", {"user"}), "{}");
+  const auto target = net::parse_url(reply.body["authorization_url"].get<std::string>())->target;
+  ASSERT_EQ(api_->get(target, std::nullopt).status, 303);
+  const auto page = api_->get(target, std::nullopt, {{"Accept", "text/html,*/*;q=0.8"}});
+  EXPECT_EQ(page.status, 400);
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.raw.find("already opened"), std::string::npos) << page.raw;
+  EXPECT_NE(page.raw.find("<code>start_link_used</code>"), std::string::npos);
+  EXPECT_NE(page.header("Content-Security-Policy")->find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page.raw.find("<script"), std::string::npos);
+  EXPECT_EQ(page.header("Set-Cookie"), std::nullopt);
+  const auto json = api_->get(target, std::nullopt);
+  EXPECT_EQ(json.body["code"], "start_link_used") << "problem+json for a program";
+}
+
+// A cookie of the right name with another value (planted, or from another flow) is refused
+// before the code is exchanged.
+TEST_F(ConnectFakesTest, ACallbackWithAnotherCookieValueIsRefusedBeforeTheExchange) {
+  const auto started = start("google");
+  auto forged = started;
+  forged.cookie = started.cookie.substr(0, started.cookie.find('=') + 1) + std::string(43, 'A');
+  const auto reply = finish("google", forged);
+  EXPECT_EQ(reply.status, 400) << reply.raw;
+  EXPECT_EQ(reply.body["code"], "browser_mismatch");
+  EXPECT_TRUE(fake_.token_requests().empty());
+  EXPECT_EQ(stored_integrations(), 0U);
+  EXPECT_EQ(finish("google", started).body["code"], "state_invalid") << "the state is spent";
 }
 
 // OIDC Core §3.1.3.7: the nonce this flow sent must come back in the id_token; none is a replay.

@@ -81,7 +81,10 @@ class ConnectFlowTest : public ::testing::TestWithParam<std::string> {
     const auto started =
         api_->post("/v1/integrations/testidp/authorize", api_->token(user, {"user"}), body.dump());
     EXPECT_EQ(started.status, 201) << started.raw;
-    auto url = started.body.value("authorization_url", "");
+    // Our start link sets the binding cookie and points at the provider.
+    const auto start = browser_.visit(started.body.value("authorization_url", ""));
+    EXPECT_EQ(start.status, 303) << start.body;
+    auto url = start.location.value_or("");
     if (!login_hint.empty()) url = net::with_query(url, {{"login_hint", login_hint}});
     return browser_.open(url);
   }
@@ -113,8 +116,10 @@ TEST_P(ConnectFlowTest, AUserConnectsAnAccountAndItsTokensAreStoredEncrypted) {
   EXPECT_EQ(back.at("status"), "connected");
   const auto integration_id = back.at("integration_id");
 
-  // The authorization request we sent: PKCE S256, state, nonce, the exact redirect URI.
-  const auto authorize = testing::query_params(browser_.history().front());
+  // The authorization request we sent (where our start link, the first URL, led): PKCE S256,
+  // state, nonce, the exact redirect URI.
+  ASSERT_NE(browser_.history().front().find("/v1/oauth/start/"), std::string::npos);
+  const auto authorize = testing::query_params(browser_.history().at(1));
   EXPECT_EQ(authorize.at("code_challenge_method"), "S256");
   EXPECT_EQ(authorize.at("code_challenge").size(), 43U);
   EXPECT_EQ(authorize.at("state").size(), 43U);
@@ -218,8 +223,10 @@ TEST_P(ConnectFlowTest, ACodeFromOneUsersFlowCannotCompleteAnotherUsersState) {
   const auto alices =
       api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}),
                  nlohmann::json{{"return_to", kReturnTo}}.dump());
-  const auto alice_state =
-      testing::query_params(alices.body["authorization_url"].get<std::string>()).at("state");
+  Browser alices_browser;
+  const auto alice_start =
+      alices_browser.visit(alices.body["authorization_url"].get<std::string>());
+  const auto alice_state = testing::query_params(alice_start.location.value_or("")).at("state");
   const auto bobs =
       api_->post("/v1/integrations/testidp/authorize", api_->token("bob", {"user"}), "{}");
   const auto page = browser_.open(bobs.body["authorization_url"].get<std::string>(), callback_);
@@ -227,9 +234,10 @@ TEST_P(ConnectFlowTest, ACodeFromOneUsersFlowCannotCompleteAnotherUsersState) {
   const auto bob_code = testing::query_params(*page.location).at("code");
 
   const auto iss = testing::query_params(*page.location).at("iss");
-  const auto mixed =
-      Browser().open(callback_ + "?" +
-                     net::form_encode({{"code", bob_code}, {"state", alice_state}, {"iss", iss}}));
+  // Sent from Alice's browser, so the browser binding holds and the exchange itself is tried.
+  const auto mixed = alices_browser.open(
+      callback_ + "?" +
+      net::form_encode({{"code", bob_code}, {"state", alice_state}, {"iss", iss}}));
   ASSERT_TRUE(mixed.location) << mixed.status << mixed.body;
   const auto back = testing::query_params(*mixed.location);
   EXPECT_EQ(back.at("status"), "error");
@@ -245,14 +253,14 @@ TEST_P(ConnectFlowTest, AMissingOrForeignIssIsRefusedForAProviderThatAlwaysSends
     SCOPED_TRACE(iss);
     const auto started =
         api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}), "{}");
-    const auto page =
-        Browser().open(started.body["authorization_url"].get<std::string>(), callback_);
+    Browser browser;
+    const auto page = browser.open(started.body["authorization_url"].get<std::string>(), callback_);
     ASSERT_TRUE(page.location);
     auto params = testing::query_params(*page.location);
     std::vector<std::pair<std::string, std::string>> query = {{"code", params.at("code")},
                                                               {"state", params.at("state")}};
     if (!iss.empty()) query.emplace_back("iss", iss);
-    const auto reply = Browser().open(callback_ + "?" + net::form_encode(query));
+    const auto reply = browser.open(callback_ + "?" + net::form_encode(query));
     EXPECT_EQ(reply.status, 400) << reply.body;
     EXPECT_EQ(nlohmann::json::parse(reply.body)["code"], "invalid_request");
   }
@@ -370,6 +378,64 @@ TEST_P(ConnectFlowTest, DisconnectRevokesTheGrantAtTheProvider) {
   EXPECT_EQ(testing::status_of(me), 401) << "the access token is dead too";
   const auto listed = api_->get("/v1/integrations", api_->token("alice", {"user"}));
   EXPECT_EQ(listed.body["integrations"][0]["status"], "revoked");
+}
+
+// --- The browser binding (RFC 9700 §4.7): a flow is finished only by the browser that began it ---
+
+// Alice opens her start link, then sends the provider URL it led to to Bob, who logs in with
+// his account. Bob's browser has no binding cookie: refused before any code exchange.
+TEST_P(ConnectFlowTest, AProviderUrlFinishedInAnotherBrowserIsRefusedAndStoresNothing) {
+  const auto started =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}),
+                 nlohmann::json{{"return_to", kReturnTo}}.dump());
+  const auto alices_start = browser_.visit(started.body["authorization_url"].get<std::string>());
+  ASSERT_TRUE(alices_start.location) << alices_start.body;
+  EXPECT_EQ(browser_.cookie_count(port_), 1U);
+
+  Browser bobs_browser;
+  const auto page = bobs_browser.open(*alices_start.location);
+  EXPECT_EQ(page.status, 400) << page.body;
+  EXPECT_EQ(nlohmann::json::parse(page.body)["code"], "browser_mismatch");
+  EXPECT_TRUE(api_->store().list_integrations("alice", std::nullopt)->empty());
+  EXPECT_EQ(peer_->stats()["authorization_code"], 0) << "refused before the exchange";
+  const auto events = api_->audit_events();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.connect_failed" && event.outcome == "browser_mismatch" &&
+           event.user_id == "alice";
+  }));
+  // The state is spent: Alice's own browser cannot use it afterwards either.
+  const auto callback_url = bobs_browser.history().back();
+  EXPECT_EQ(nlohmann::json::parse(browser_.open(callback_url).body)["code"], "state_invalid");
+}
+
+// A start link binds the first browser that opens it, and only that one.
+TEST_P(ConnectFlowTest, AStartLinkOpensOnce) {
+  const auto started =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}), "{}");
+  const auto link = started.body["authorization_url"].get<std::string>();
+  ASSERT_EQ(browser_.visit(link).status, 303);
+  Browser other;
+  const auto again = other.visit(link);
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(nlohmann::json::parse(again.body)["code"], "start_link_used");
+  EXPECT_EQ(other.cookie_count(port_), 0U);
+  EXPECT_EQ(browser_.visit(link).status, 400) << "not even twice in the same browser";
+}
+
+// Several flows at once in one browser: each has its own cookie, and each finishes.
+TEST_P(ConnectFlowTest, SeveralFlowsOpenInOneBrowserEachFinish) {
+  const auto first =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}), "{}");
+  const auto second =
+      api_->post("/v1/integrations/testidp/authorize", api_->token("alice", {"user"}), "{}");
+  const auto first_start = browser_.visit(first.body["authorization_url"].get<std::string>());
+  const auto second_start = browser_.visit(second.body["authorization_url"].get<std::string>());
+  EXPECT_EQ(browser_.cookie_count(port_), 2U);
+  EXPECT_EQ(browser_.open(*second_start.location).status, 200);
+  const auto done = browser_.open(*first_start.location);
+  EXPECT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(browser_.cookie_count(port_), 0U) << "each callback expires its cookie";
+  EXPECT_EQ(peer_->stats()["authorization_code"], 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),

@@ -49,17 +49,19 @@ class DatabaseOutageTest : public ::testing::Test {
     schema_.reset();
   }
 
-  // Starts a Notion authorization for alice; the state the provider would send back.
-  std::string start() {
+  // Starts a Notion authorization for alice and opens its start link, as her browser would.
+  testing::ApiHarness::OpenedStartLink start() {
     const nlohmann::json body = {{"return_to", kReturnTo}};
     const auto reply = api_->post("/v1/integrations/notion/authorize",
                                   api_->token("alice", {"user"}), body.dump());
     EXPECT_EQ(reply.status, 201) << reply.raw;
-    return testing::query_params(reply.body.value("authorization_url", "")).at("state");
+    return api_->open_start_link(reply.body.value("authorization_url", ""));
   }
 
-  Reply callback(const std::string& state) {
-    return api_->get("/v1/oauth/callback/notion?code=the-code&state=" + state, std::nullopt);
+  // The provider's redirect back, from the browser that opened `link`.
+  Reply callback(const testing::ApiHarness::OpenedStartLink& link) {
+    const auto state = testing::query_params(link.provider_url).at("state");
+    return api_->callback("notion", "code=the-code&state=" + state, link);
   }
 
   void answer_token() {
@@ -79,10 +81,10 @@ class DatabaseOutageTest : public ::testing::Test {
 };
 
 TEST_F(DatabaseOutageTest, ACallbackWhileTheDatabaseIsDownIsA503AndANewFlowWorksOnceItIsBack) {
-  const auto state = start();
+  const auto link = start();
   forwarder_.set_reachable(false);
 
-  const auto reply = callback(state);
+  const auto reply = callback(link);
   EXPECT_EQ(reply.status, 503) << reply.raw;
   EXPECT_EQ(reply.header("Content-Type"), "application/problem+json");
   EXPECT_EQ(reply.body.value("code", ""), "unavailable");
@@ -97,7 +99,7 @@ TEST_F(DatabaseOutageTest, ACallbackWhileTheDatabaseIsDownIsA503AndANewFlowWorks
     EXPECT_EQ(body.find(internal), std::string::npos) << internal << " in " << body;
   }
   EXPECT_TRUE(fake_.token_requests().empty()) << "no code exchange without a consumed state";
-  EXPECT_EQ(callback(state).status, 503) << "the same while it stays down";
+  EXPECT_EQ(callback(link).status, 503) << "the same while it stays down";
   EXPECT_EQ(api_->get("/healthz", std::nullopt).status, 200);
 
   forwarder_.set_reachable(true);

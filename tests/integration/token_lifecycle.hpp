@@ -112,7 +112,8 @@ class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
   std::string connect(const std::string& provider, nlohmann::json token_answer) {
     const auto started = api_->post("/v1/integrations/" + provider + "/authorize",
                                     api_->token("alice", {"user"}), "{}");
-    const auto params = testing::query_params(started.body["authorization_url"].get<std::string>());
+    const auto link = api_->open_start_link(started.body["authorization_url"].get<std::string>());
+    const auto params = testing::query_params(link.provider_url);
     if (provider == "google") {
       const auto now = clock_.unix_seconds();
       token_answer["id_token"] = fake_.key().sign({{"iss", "https://accounts.google.com"},
@@ -123,8 +124,7 @@ class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
                                                    {"nonce", params.at("nonce")}});
     }
     fake_.answer_token(200, token_answer);
-    const auto done = api_->get(
-        "/v1/oauth/callback/" + provider + "?code=c&state=" + params.at("state"), std::nullopt);
+    const auto done = api_->callback(provider, "code=c&state=" + params.at("state"), link);
     EXPECT_EQ(done.status, 200) << done.raw;
     return done.body["integration"]["id"].get<std::string>();
   }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "net/url.hpp"
 #include "support/raw_http.hpp"
 #include "support/signing_keys.hpp"
 
@@ -69,10 +70,31 @@ Reply ApiHarness::exchange(const std::string& request) const {
   return reply;
 }
 
-Reply ApiHarness::get(const std::string& target, const std::optional<std::string>& token) const {
+Reply ApiHarness::get(const std::string& target, const std::optional<std::string>& token,
+                      const std::vector<std::pair<std::string, std::string>>& headers) const {
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
   if (token) request += "Authorization: Bearer " + *token + "\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   return exchange(request + "\r\n");
+}
+
+ApiHarness::OpenedStartLink ApiHarness::open_start_link(const std::string& start_url) const {
+  const auto url = net::parse_url(start_url);
+  if (!url) throw std::runtime_error("not a start link: " + start_url);
+  const auto reply = get(url->target, std::nullopt);
+  OpenedStartLink opened;
+  opened.status = reply.status;
+  opened.raw = reply.raw;
+  opened.provider_url = header_of(reply.raw, "Location").value_or("");
+  const auto set_cookie = header_of(reply.raw, "Set-Cookie").value_or("");
+  opened.cookie = set_cookie.substr(0, set_cookie.find(';'));
+  return opened;
+}
+
+Reply ApiHarness::callback(const std::string& provider, const std::string& query,
+                           const OpenedStartLink& link) const {
+  return get("/v1/oauth/callback/" + provider + "?" + query, std::nullopt,
+             {{"Cookie", link.cookie}});
 }
 
 Reply ApiHarness::post(const std::string& target, const std::optional<std::string>& token,

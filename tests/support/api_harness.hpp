@@ -49,7 +49,21 @@ class ApiHarness {
   // a null there leaves that claim out.
   std::string token(const std::string& subject, const std::vector<std::string>& roles,
                     const nlohmann::json& extra = nlohmann::json::object()) const;
-  Reply get(const std::string& target, const std::optional<std::string>& token) const;
+  Reply get(const std::string& target, const std::optional<std::string>& token,
+            const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+
+  // A browser's first visit of a connect start link (its path, on this server, whatever
+  // public_url says): where it is sent on, and the cookie it would send back.
+  struct OpenedStartLink {
+    int status = 0;
+    std::string provider_url;  // the Location
+    std::string cookie;        // "name=value" from the Set-Cookie
+    std::string raw;
+  };
+  OpenedStartLink open_start_link(const std::string& start_url) const;
+  // The provider's callback as the browser that opened `link` makes it.
+  Reply callback(const std::string& provider, const std::string& query,
+                 const OpenedStartLink& link) const;
   Reply post(const std::string& target, const std::optional<std::string>& token,
              const std::string& json_body) const;
   std::vector<core::AuditEvent> audit_events();

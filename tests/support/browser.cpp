@@ -43,45 +43,59 @@ std::string resolve(const net::Url& base, const std::string& location) {
 
 }  // namespace
 
+Browser::Page Browser::visit(const std::string& url) {
+  const auto parsed = net::parse_url(url);
+  if (!parsed || parsed->https() || !parsed->loopback_host()) {
+    throw std::runtime_error("the test browser only visits http://127.0.0.1: " + url);
+  }
+  history_.push_back(url);
+  std::string request = "GET " + parsed->target + " HTTP/1.1\r\nHost: " + parsed->host_header() +
+                        "\r\nConnection: close\r\nUser-Agent: oauth-manager-test-browser\r\n";
+  auto& jar = cookies_[parsed->port];
+  if (!jar.empty()) {
+    std::string cookie;
+    for (const auto& [name, value] : jar)
+      cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+    request += "Cookie: " + cookie + "\r\n";
+  }
+  const auto response = parse_response(http_exchange(parsed->port, request + "\r\n"));
+  Page page{response.status, url, std::nullopt, response.body};
+  for (const auto& [name, value] : response.headers) {
+    if (name == "set-cookie") {
+      const auto pair = value.substr(0, value.find(';'));
+      const auto equals = pair.find('=');
+      if (equals == std::string::npos) continue;
+      // Max-Age=0 deletes the cookie (RFC 6265 §5.2.2).
+      if (value.find("Max-Age=0") != std::string::npos) {
+        jar.erase(pair.substr(0, equals));
+      } else {
+        jar[pair.substr(0, equals)] = pair.substr(equals + 1);
+      }
+    } else if (name == "location") {
+      page.location = resolve(*parsed, value);
+    }
+  }
+  if (page.status < 300 || page.status >= 400) page.location.reset();
+  return page;
+}
+
 Browser::Page Browser::open(const std::string& start, const std::string& stop_before,
                             int max_redirects) {
   auto url = start;
   for (int hop = 0; hop <= max_redirects; ++hop) {
-    const auto parsed = net::parse_url(url);
-    if (!parsed || parsed->https() || !parsed->loopback_host()) {
-      throw std::runtime_error("the test browser only visits http://127.0.0.1: " + url);
-    }
-    history_.push_back(url);
-    std::string request = "GET " + parsed->target + " HTTP/1.1\r\nHost: " + parsed->host_header() +
-                          "\r\nConnection: close\r\nUser-Agent: oauth-manager-test-browser\r\n";
-    auto& jar = cookies_[parsed->port];
-    if (!jar.empty()) {
-      std::string cookie;
-      for (const auto& [name, value] : jar)
-        cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
-      request += "Cookie: " + cookie + "\r\n";
-    }
-    const auto response = parse_response(http_exchange(parsed->port, request + "\r\n"));
-    std::optional<std::string> location;
-    for (const auto& [name, value] : response.headers) {
-      if (name == "set-cookie") {
-        const auto pair = value.substr(0, value.find(';'));
-        const auto equals = pair.find('=');
-        if (equals != std::string::npos) jar[pair.substr(0, equals)] = pair.substr(equals + 1);
-      } else if (name == "location") {
-        location = resolve(*parsed, value);
-      }
-    }
-    const bool redirect = response.status >= 300 && response.status < 400 && location;
-    if (!redirect) return Page{response.status, url, std::nullopt, response.body};
-    const auto next = net::parse_url(*location);
-    const bool stop = !stop_before.empty() && location->rfind(stop_before, 0) == 0;
-    if (!next || next->https() || !next->loopback_host() || stop) {
-      return Page{response.status, url, location, response.body};
-    }
-    url = *location;
+    auto page = visit(url);
+    if (!page.location) return page;
+    const auto next = net::parse_url(*page.location);
+    const bool stop = !stop_before.empty() && page.location->rfind(stop_before, 0) == 0;
+    if (!next || next->https() || !next->loopback_host() || stop) return page;
+    url = *page.location;
   }
   throw std::runtime_error("too many redirects from " + start);
+}
+
+std::size_t Browser::cookie_count(std::uint16_t port) const {
+  const auto jar = cookies_.find(port);
+  return jar == cookies_.end() ? 0 : jar->second.size();
 }
 
 }  // namespace oauth_manager::testing

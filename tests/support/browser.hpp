@@ -22,6 +22,10 @@ class Browser {
   // application's return_to), or to a URL starting with `stop_before`, is returned unfollowed
   // in `location`.
   Page open(const std::string& url, const std::string& stop_before = "", int max_redirects = 20);
+  // One request, no redirect followed (`location` holds it); cookies kept as always.
+  Page visit(const std::string& url);
+  // How many cookies the browser holds for 127.0.0.1:`port`.
+  std::size_t cookie_count(std::uint16_t port) const;
   // Every URL requested so far, in order.
   const std::vector<std::string>& history() const { return history_; }
 

@@ -46,11 +46,14 @@ std::string RunningService::post(const std::string& target, const std::string& b
                        limit);
 }
 
-std::string RunningService::get(const std::string& target, const std::string& bearer) const {
-  return http_exchange(port_, "GET " + target +
-                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                                  "Authorization: Bearer " +
-                                  bearer + "\r\n\r\n");
+std::string RunningService::get(const std::string& target, const std::string& bearer,
+                                const std::string& cookie) const {
+  std::string request = "GET " + target +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                        "Authorization: Bearer " +
+                        bearer + "\r\n";
+  if (!cookie.empty()) request += "Cookie: " + cookie + "\r\n";
+  return http_exchange(port_, request + "\r\n");
 }
 
 std::string service_caller_token(const std::string& subject, const std::string& role) {

@@ -27,7 +27,9 @@ class RunningService {
   std::string post(const std::string& target, const std::string& bearer,
                    const std::string& json_body,
                    std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
-  std::string get(const std::string& target, const std::string& bearer) const;
+  // `cookie`: a Cookie header's value to send ("name=value"), none when empty.
+  std::string get(const std::string& target, const std::string& bearer,
+                  const std::string& cookie = "") const;
 
  private:
   std::unique_ptr<ChildProcess> process_;

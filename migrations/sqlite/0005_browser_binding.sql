@@ -1,0 +1,6 @@
+-- The browser binding of a connect flow: the start link's id (hashed), the provider URL it leads
+-- to (encrypted), and the hash of the cookie its first visit set.
+ALTER TABLE states ADD COLUMN flow_hash TEXT;
+ALTER TABLE states ADD COLUMN start_url_ct BLOB;
+ALTER TABLE states ADD COLUMN browser_hash TEXT;
+CREATE UNIQUE INDEX states_by_flow ON states (flow_hash);
