@@ -3,4 +3,6 @@
 ALTER TABLE states ADD COLUMN flow_hash TEXT;
 ALTER TABLE states ADD COLUMN start_url_ct BLOB;
 ALTER TABLE states ADD COLUMN browser_hash TEXT;
+-- A reconnect: the integration the flow must come back to (with the same provider account).
+ALTER TABLE states ADD COLUMN reconnect_integration_id TEXT;
 CREATE UNIQUE INDEX states_by_flow ON states (flow_hash);

@@ -76,7 +76,7 @@ core::Result<std::optional<std::string>> string_field(const nlohmann::json& body
 
 Reply authorize(manager::ConnectFlow& flow, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
-  auto body = parse_json_object(call.request, {"scopes", "return_to", "user_id"});
+  auto body = parse_json_object(call.request, {"scopes", "return_to", "user_id", "integration_id"});
   if (!body) co_return body.error();
   manager::ConnectRequest request;
   request.provider = call.request.path_params.at("provider");
@@ -89,6 +89,9 @@ Reply authorize(manager::ConnectFlow& flow, Call& call) {
   auto user_id = string_field(*body, "user_id");
   if (!user_id) co_return user_id.error();
   request.user_id = std::move(*user_id);
+  auto integration_id = string_field(*body, "integration_id");
+  if (!integration_id) co_return integration_id.error();
+  request.integration_id = std::move(*integration_id);
   call.audit.user_id = request.user_id.value_or(call.caller.subject);
   call.audit.details = nlohmann::json{{"provider", request.provider}}.dump();
 

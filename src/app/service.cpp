@@ -93,10 +93,9 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       records_(*store_, database_blocking_, batched_audit_),
       keyring_(config.crypto.keys, random_),
       registry_(config.providers, clock_, outbound_options(config)),
-      connect_flow_(
-          *store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
-          manager::ConnectSettings{config.server.public_url, std::chrono::seconds(600),
-                                   config.server.allowed_return_urls}),
+      connect_flow_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
+                    manager::ConnectSettings{config.server.public_url, std::chrono::seconds(600),
+                                             config.server.allowed_return_urls}),
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
                       token_settings(config.tokens)),
       token_service_(*store_, database_blocking_, refresh_engine_),
@@ -135,6 +134,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
   }
   outbox_.add_handler(manager::kRevocationJob, token_revoker_);
   refresh_engine_.set_outbox(&outbox_);
+  connect_flow_.set_outbox(&outbox_);
 
   api::add_health_routes(router_, *store_, database_blocking_);
   api::add_openapi_route(router_);

@@ -26,6 +26,8 @@ struct AuthState {
   std::string flow_hash;
   std::string start_url_ciphertext;
   std::optional<std::string> browser_hash;  // set once, by the first visit of the start link
+  // A reconnect of this integration: the account that comes back must be the same one.
+  std::optional<std::string> reconnect_integration_id;
 };
 
 }  // namespace oauth_manager::core

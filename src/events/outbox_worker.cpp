@@ -41,6 +41,20 @@ core::OutboxJob OutboxWorker::new_job(const std::string& kind, std::string paylo
   return job;
 }
 
+boost::asio::awaitable<core::Status> OutboxWorker::enqueue_now(
+    const std::vector<core::OutboxJob>& jobs) {
+  auto queued = co_await blocking_.run([this, &jobs] {
+    return store_.transact([&](store::Store& tx) -> core::Status {
+      for (const auto& job : jobs) {
+        if (auto enqueued = tx.enqueue_outbox(job); !enqueued) return enqueued;
+      }
+      return core::Status{};
+    });
+  });
+  if (queued) wake();
+  co_return queued;
+}
+
 boost::asio::awaitable<Delivery> OutboxWorker::deliver(const core::OutboxJob& job) {
   // Another replica may be configured for it (webhooks on there): retried, not given up at once.
   Delivery delivery = Delivery::failed("no handler here for outbox jobs of kind " + job.kind);

@@ -15,6 +15,7 @@
 #include "core/random_source.hpp"
 #include "crypto/keyring.hpp"
 #include "events/audit_writer.hpp"
+#include "events/outbox_worker.hpp"
 #include "events/webhooks.hpp"
 #include "manager/browser_binding.hpp"
 #include "manager/token_vault.hpp"
@@ -28,6 +29,9 @@ struct ConnectRequest {
   std::optional<std::string> user_id;  // another user: needs users:any
   std::optional<std::vector<std::string>> scopes;
   std::optional<std::string> return_to;
+  // Reconnect this integration (needs_reauth, or more scopes): the provider account that comes
+  // back must be the same one, else account_mismatch and nothing changes.
+  std::optional<std::string> integration_id;
 };
 
 struct ConnectStart {
@@ -94,12 +98,20 @@ class ConnectFlow {
   boost::asio::awaitable<core::Result<CallbackOutcome>> finish(const CallbackRequest& request);
   // Where integration.connected is announced (webhooks); none by default.
   void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
+  // Where the grant of a refused reconnect (another account) goes to be revoked.
+  void set_outbox(events::OutboxWorker* outbox) { outbox_ = outbox; }
 
  private:
   struct Exchange;
   boost::asio::awaitable<core::Result<core::AuthState>> consume_state(
       const CallbackRequest& request);
   bool binding_is_secure() const;
+  // The integration a reconnect names, as far as `caller` may see it, for `provider`.
+  boost::asio::awaitable<core::Result<core::Integration>> reconnected_integration(
+      const core::Caller& caller, const ConnectRequest& request);
+  // A reconnect that came back with another account: refused, and the grant it got revoked.
+  boost::asio::awaitable<core::Result<void>> check_same_account(const core::AuthState& state,
+                                                                const Exchange& exchange);
   boost::asio::awaitable<core::Result<core::Integration>> connect(const CallbackRequest& request,
                                                                   const core::AuthState& state);
   boost::asio::awaitable<core::Result<core::Integration>> store_connection(
@@ -124,6 +136,7 @@ class ConnectFlow {
   core::RandomSource& random_;
   ConnectSettings settings_;
   events::EventPublisher* publisher_ = nullptr;
+  events::OutboxWorker* outbox_ = nullptr;
 };
 
 }  // namespace oauth_manager::manager

@@ -381,20 +381,10 @@ boost::asio::awaitable<void> RefreshEngine::revoke_orphaned(const core::Integrat
   log::warn("token.refreshed_after_disconnect", {{"integration_id", integration.id}});
   if (outbox_ == nullptr) co_return;
   const auto jobs = TokenRevoker::jobs_for(integration, sealed, *outbox_, /*leased=*/false);
-  auto queued = co_await blocking_.run([this, &jobs] {
-    return store_.transact([&](store::Store& tx) -> core::Status {
-      for (const auto& job : jobs) {
-        if (auto enqueued = tx.enqueue_outbox(job); !enqueued) return enqueued;
-      }
-      return core::Status{};
-    });
-  });
-  if (!queued) {
+  if (auto queued = co_await outbox_->enqueue_now(jobs); !queued) {
     log::error("token.orphan_revocation_failed",
                {{"integration_id", integration.id}, {"error", queued.error().message}});
-    co_return;
   }
-  outbox_->wake();
 }
 
 boost::asio::awaitable<void> RefreshEngine::mark_needs_reauth(const core::Integration& integration,

@@ -103,6 +103,7 @@ core::AuthState state_from_row(const SqlRow& row) {
   state.flow_hash = row.optional_text(10).value_or("");
   state.start_url_ciphertext = row.optional_text(11).value_or("");
   state.browser_hash = row.optional_text(12);
+  state.reconnect_integration_id = row.optional_text(13);
   return state;
 }
 

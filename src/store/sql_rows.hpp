@@ -37,7 +37,7 @@ inline constexpr std::string_view kAuditColumns =
 inline constexpr std::string_view kStateColumns =
     "state_hash, user_id, provider, pkce_verifier_ct, nonce, requested_scopes, return_to, "
     "oam_ms(created_at), oam_ms(expires_at), oam_ms(consumed_at), flow_hash, start_url_ct, "
-    "browser_hash";
+    "browser_hash, reconnect_integration_id";
 inline constexpr std::string_view kOutboxColumns =
     "id, kind, payload, attempts, oam_ms(created_at), oam_ms(due_at), lease_owner, "
     "oam_ms(lease_until), last_error";

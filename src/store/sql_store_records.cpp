@@ -79,15 +79,17 @@ Status SqlStore::insert_state(const core::AuthState& state) {
         connection,
         "INSERT INTO states (state_hash, user_id, provider, pkce_verifier_ct, nonce, "
         "requested_scopes, return_to, created_at, expires_at, consumed_at, flow_hash, "
-        "start_url_ct, browser_hash) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, oam_ts($8), oam_ts($9), oam_ts($10), $11, $12, $13)",
+        "start_url_ct, browser_hash, reconnect_integration_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, oam_ts($8), oam_ts($9), oam_ts($10), $11, $12, $13, "
+        "$14)",
         {state.state_hash, state.user_id, state.provider, Blob{state.pkce_verifier_ciphertext},
          text_or_null(state.nonce), core::join_scopes(state.requested_scopes),
          text_or_null(state.return_to), core::to_unix_ms(state.created_at),
          core::to_unix_ms(state.expires_at), time_or_null(state.consumed_at),
          // NULL, not "", for a state without a start link: the unique index allows many NULLs.
          state.flow_hash.empty() ? SqlParam{} : SqlParam{state.flow_hash},
-         Blob{state.start_url_ciphertext}, text_or_null(state.browser_hash)});
+         Blob{state.start_url_ciphertext}, text_or_null(state.browser_hash),
+         text_or_null(state.reconnect_integration_id)});
   });
 }
 

@@ -438,6 +438,48 @@ TEST_P(ConnectFlowTest, SeveralFlowsOpenInOneBrowserEachFinish) {
   EXPECT_EQ(peer_->stats()["authorization_code"], 2);
 }
 
+// Reconnecting in place: the same account updates the integration; another account is refused
+// (never merged) and the grant it brought is revoked at the provider.
+TEST_P(ConnectFlowTest, AReconnectKeepsTheIntegrationAndRefusesAnotherAccount) {
+  const auto first = connect("alice", {{"return_to", kReturnTo}});
+  ASSERT_TRUE(first.location) << first.body;
+  const auto id = testing::query_params(*first.location).at("integration_id");
+  const nlohmann::json reconnect = {{"return_to", kReturnTo}, {"integration_id", id}};
+  const auto same = connect("alice", reconnect);
+  ASSERT_TRUE(same.location) << same.body;
+  EXPECT_EQ(testing::query_params(*same.location).at("integration_id"), id);
+
+  browser_ = Browser();  // signed out at the provider: another account logs in
+  const auto other = connect("alice", reconnect, "second-account");
+  ASSERT_TRUE(other.location) << other.body;
+  const auto back = testing::query_params(*other.location);
+  EXPECT_EQ(back.at("status"), "error");
+  EXPECT_EQ(back.at("error"), "account_mismatch");
+  const auto listed = api_->get("/v1/integrations", api_->token("alice", {"user"}));
+  ASSERT_EQ(listed.body["integrations"].size(), 1U) << listed.raw;
+  EXPECT_EQ(listed.body["integrations"][0]["account"]["id"], "test-user");
+  const auto events = api_->audit_events();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.connect_failed" && event.outcome == "account_mismatch";
+  }));
+
+  // The second account's grant is revoked at the provider, by the outbox.
+  const auto revoked_before = peer_->stats()["revoked"].get<int>();
+  api_->service().start_background(api_->io());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (peer_->stats()["revoked"].get<int>() == revoked_before &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  api_->service().stop_background();
+  EXPECT_GT(peer_->stats()["revoked"].get<int>(), revoked_before);
+
+  // Another user cannot reconnect (or learn of) Alice's integration.
+  const auto bobs = api_->post("/v1/integrations/testidp/authorize", api_->token("bob", {"user"}),
+                               nlohmann::json{{"integration_id", id}}.dump());
+  EXPECT_EQ(bobs.status, 404) << bobs.raw;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
