@@ -85,7 +85,7 @@ struct NetConfig {
 // Optional webhooks: events about integrations, signed with the secret.
 struct WebhooksConfig {
   std::optional<std::string> url;
-  std::string secret;  // required with url; never logged
+  crypto::SecretBytes secret;  // required with url; never logged; wiped when freed
   bool allow_insecure_loopback = false;
 };
 

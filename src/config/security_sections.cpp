@@ -251,7 +251,7 @@ void ConfigBuilder::build_webhooks(WebhooksConfig& webhooks) {
     return;
   }
   webhooks.url = url;
-  webhooks.secret = *secret;
+  webhooks.secret = crypto::SecretBytes::take(std::move(*secret));
 }
 
 }  // namespace oauth_manager::config

@@ -8,7 +8,7 @@
 
 namespace oauth_manager::events {
 
-std::string webhook_signature(const std::string& secret, std::int64_t unix_seconds,
+std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds,
                               const std::string& body) {
   const auto signed_text = fmt::format("{}.{}", unix_seconds, body);
   return fmt::format("t={},v1={}", unix_seconds,
@@ -31,7 +31,7 @@ boost::asio::awaitable<Delivery> WebhookSender::deliver(const core::OutboxJob& j
   const auto now = core::to_unix_ms(clock_.now()) / 1000;
   request.headers = {
       {"Content-Type", "application/json"},
-      {"X-OAuth-Manager-Signature", webhook_signature(settings_.secret, now, job.payload)}};
+      {"X-OAuth-Manager-Signature", webhook_signature(settings_.secret.view(), now, job.payload)}};
   request.body = job.payload;
   auto response = co_await http_.send(std::move(request));
   if (response && response->status / 100 == 2) {

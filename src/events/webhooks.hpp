@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/random_source.hpp"
+#include "crypto/secret_bytes.hpp"
 #include "events/outbox_worker.hpp"
 #include "net/http_client.hpp"
 #include "store/store.hpp"
@@ -50,7 +51,7 @@ class WebhookOutbox final : public EventPublisher {
 
 struct WebhookSettings {
   std::string url;
-  std::string secret;  // HMAC key; never logged
+  crypto::SecretBytes secret;  // HMAC key; never logged, wiped when freed
 };
 
 // Delivers webhook jobs to the application's webhook URL: a POST of the event body with the
@@ -75,7 +76,7 @@ class WebhookSender final : public OutboxHandler {
 };
 
 // The signature header value for `body` sent at `unix_seconds`.
-std::string webhook_signature(const std::string& secret, std::int64_t unix_seconds,
+std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds,
                               const std::string& body);
 
 }  // namespace oauth_manager::events
