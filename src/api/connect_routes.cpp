@@ -139,7 +139,9 @@ void expire_binding_cookies(http::Response& response, const http::Request& reque
   for (const bool secure : {true, false}) {
     const auto name = manager::binding_cookie_name(hash, secure);
     if (cookies.count(name) != 0) {
-      response.headers.emplace_back("Set-Cookie", expired_cookie_value(name, request.path, secure));
+      response.headers.emplace_back(
+          "Set-Cookie",
+          expired_cookie_value(name, manager::binding_cookie_path(secure, request.path), secure));
     }
   }
 }
@@ -196,10 +198,14 @@ void add_connect_routes(http::Router& router, GuardServices& guard,
   router.add("POST", "/v1/integrations/{provider}/authorize",
              protect(guard, {Permission::integrations_write, "integration.authorize"},
                      [&flow](Call& call) { return authorize(flow, call); }));
-  router.add("GET", "/v1/oauth/start/{flow}",
-             limit_by_ip(guard, "callback", [&flow](http::Request& request) {
-               return start_in_browser(flow, request);
-             }));
+  // The start link is a capability until its first visit: it never reaches the log.
+  auto start = limit_by_ip(guard, "callback", [&flow](http::Request& request) {
+    return start_in_browser(flow, request);
+  });
+  router.add("GET", "/v1/oauth/start/{flow}", [start = std::move(start)](http::Request& request) {
+    request.logged_path = "/v1/oauth/start/{flow}";
+    return start(request);
+  });
   router.add("GET", "/v1/oauth/callback/{provider}",
              limit_by_ip(guard, "callback",
                          [&flow](http::Request& request) { return callback(flow, request); }));

@@ -19,6 +19,9 @@ struct Request {
   std::string body;
   std::string remote_ip;
   std::string request_id;
+  // What the access log shows instead of `path` when the path itself is a secret (a start
+  // link): set by the route.
+  std::optional<std::string> logged_path;
 
   std::optional<std::string_view> header(std::string_view lowercase_name) const;
 };

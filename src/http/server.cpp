@@ -266,7 +266,7 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
     // The path only: query strings can carry codes and states, headers can carry tokens.
     log::info("http.access", {{"method", request.method},
-                              {"path", request.path},
+                              {"path", request.logged_path.value_or(request.path)},
                               {"status", response.status},
                               {"duration_ms", std::round(elapsed.count() * 1000) / 1000},
                               {"request_id", request.request_id},
@@ -309,9 +309,9 @@ asio::awaitable<Response> Server::dispatch(Request& request) {
     co_return co_await (*match.handler)(request);
   } catch (const std::exception& error) {
     // A bug, not the client's fault: the details go to the log, not to the client.
-    log::error(
-        "http.handler_failed",
-        {{"request_id", request.request_id}, {"path", request.path}, {"error", error.what()}});
+    log::error("http.handler_failed", {{"request_id", request.request_id},
+                                       {"path", request.logged_path.value_or(request.path)},
+                                       {"error", error.what()}});
   }
   co_return respond_error_(
       core::make_error(core::Code::internal, "an internal error occurred; see the server log"),

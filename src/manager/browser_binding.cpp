@@ -13,10 +13,14 @@ constexpr std::size_t kNameHashChars = 16;
 }  // namespace
 
 std::string binding_cookie_name(std::string_view state_hash, bool secure) {
-  std::string name = secure ? "__Secure-" : "";
+  std::string name = secure ? "__Host-" : "";
   name += kCookiePrefix;
   name += state_hash.substr(0, kNameHashChars);
   return name;
+}
+
+std::string binding_cookie_path(bool secure, const std::string& callback_path) {
+  return secure ? "/" : callback_path;
 }
 
 bool browser_matches(const core::AuthState& state,

@@ -16,15 +16,18 @@ namespace oauth_manager::manager {
 struct BindingCookie {
   std::string name;     // one per flow: several flows can be open in one browser
   std::string value;    // 256 random bits, base64url; only its SHA-256 is stored
-  std::string path;     // the provider's callback path: the cookie is sent nowhere else
-  bool secure = false;  // over https: Secure, and the __Secure- name prefix
+  std::string path;     // "/" over https (__Host- demands it), else the callback's path
+  bool secure = false;  // over https: Secure, and the __Host- name prefix
   std::chrono::seconds max_age{0};
 };
 
 // The cookie's name for the flow whose state hashes to `state_hash`. With `secure`, the name
-// carries the __Secure- prefix, which browsers accept only from a secure origin with the
-// Secure attribute: an attacker on plain http cannot plant one ("cookie tossing").
+// carries the __Host- prefix, which browsers accept only from this very host, over https, with
+// Secure, Path=/ and no Domain: neither a plain-http page nor a sibling subdomain can plant one
+// ("cookie tossing"; __Secure- alone would let evil.example.com set it for example.com).
 std::string binding_cookie_name(std::string_view state_hash, bool secure);
+// The path a binding cookie is set (and expired) with.
+std::string binding_cookie_path(bool secure, const std::string& callback_path);
 
 // Whether `cookies` (name → value, as the callback request carried them) hold the cookie that
 // `state` was bound to. Compared in constant time; a state never bound matches nothing.

@@ -145,6 +145,13 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::reconnected
   if (request.user_id && *request.user_id != integration->user_id) {
     co_return invalid("user_id names another user than the integration's");
   }
+  // A disconnected integration's revocations may still be on their way to the provider: a new
+  // grant made under it could be revoked by them. Connect a new integration instead.
+  if (integration->status == core::IntegrationStatus::revoked) {
+    co_return invalid(fmt::format(
+        "integration {} was disconnected; connect a new integration instead of reconnecting it",
+        id));
+  }
   co_return integration;
 }
 
@@ -156,8 +163,22 @@ boost::asio::awaitable<core::Result<void>> ConnectFlow::check_same_account(
   if (!integration) co_return integration.error();
   if (integration->provider_account_id == exchange.account_id) co_return core::Status{};
   // Never merged: the grant this flow got belongs to an account nobody asked to connect here,
-  // so it is revoked (sealed to the integration it claimed to reconnect, for the audit).
-  if (outbox_ != nullptr && exchange.handle.provider->spec.revocation_endpoint) {
+  // so it is revoked (sealed to the integration it claimed to reconnect, for the audit). Unless
+  // this user holds that account in another integration: Google revokes the whole grant of an
+  // account and client, which would kill that integration too.
+  const auto& user = integration->user_id;
+  const auto& provider_id = integration->provider;
+  auto siblings = co_await blocking_.run(
+      [this, &user, &provider_id] { return store_.list_integrations(user, provider_id); });
+  const bool held_elsewhere =
+      siblings && std::any_of(siblings->begin(), siblings->end(), [&](const auto& sibling) {
+        return sibling.provider_account_id == exchange.account_id &&
+               sibling.status != core::IntegrationStatus::revoked;
+      });
+  if (held_elsewhere) {
+    log::warn("connect.mismatch_not_revoked",
+              {{"integration_id", id}, {"reason", "the account is another integration"}});
+  } else if (outbox_ != nullptr && exchange.handle.provider->spec.revocation_endpoint) {
     TokenSet tokens;
     tokens.access_token = exchange.tokens.access_token;
     tokens.refresh_token = exchange.tokens.refresh_token;
@@ -201,7 +222,8 @@ boost::asio::awaitable<core::Result<BrowserStart>> ConnectFlow::open_start_link(
   start.provider_url = std::move(*provider_url);
   start.cookie.secure = binding_is_secure();
   start.cookie.name = binding_cookie_name(state->state_hash, start.cookie.secure);
-  start.cookie.path = path_of(handle->provider->redirect_uri);
+  start.cookie.path =
+      binding_cookie_path(start.cookie.secure, path_of(handle->provider->redirect_uri));
   start.cookie.max_age = std::chrono::ceil<std::chrono::seconds>(state->expires_at - now);
   co_return start;
 }
@@ -249,9 +271,11 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
   if (!state) co_return state.error();
   CallbackOutcome outcome;
   outcome.return_to = state->return_to;
-  // (Audit details are built as named values: g++ 12 rejects braced JSON literals as arguments
-  // inside a co_await expression.)
+  // Audit arguments are named values: g++ 12 destroys temporaries of a co_await expression
+  // twice (GCC bug 99576), and rejects braced JSON literals there.
   nlohmann::json details = {{"provider", request.provider}};
+  const std::string failed_event = "integration.connect_failed";
+  const std::optional<std::string> no_integration;
   if (request.error) {
     outcome.error = providers::sanitized_error_code(*request.error);
     // The user saying no is a refusal, not a provider failure worth retrying.
@@ -259,8 +283,7 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
         *outcome.error == "access_denied" ? core::Code::forbidden : core::Code::provider_error,
         fmt::format("the provider reported {}", *outcome.error));
     details["reason"] = "the provider reported an error";
-    co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
-                   details);
+    co_await audit(request, *state, failed_event, *outcome.error, no_integration, details);
     co_return outcome;
   }
   auto integration = co_await connect(request, *state);
@@ -268,15 +291,17 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
     outcome.error = std::string(core::code_name(integration.error().code));
     outcome.failure = integration.error();
     details["reason"] = integration.error().message;
-    co_await audit(request, *state, "integration.connect_failed", *outcome.error, std::nullopt,
-                   details);
+    co_await audit(request, *state, failed_event, *outcome.error, no_integration, details);
     log::warn("connect.failed", {{"provider", request.provider},
                                  {"error", integration.error().message},
                                  {"request_id", request.request_id.value_or("")}});
     co_return outcome;
   }
   details["scopes"] = integration->granted_scopes;
-  co_await audit(request, *state, "integration.connected", "ok", integration->id, details);
+  const std::string connected_event = "integration.connected";
+  const std::string ok = "ok";
+  const std::optional<std::string> connected_id = integration->id;
+  co_await audit(request, *state, connected_event, ok, connected_id, details);
   if (publisher_ != nullptr) publisher_->committed();
   outcome.integration = std::move(*integration);
   co_return outcome;

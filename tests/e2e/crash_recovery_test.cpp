@@ -114,7 +114,7 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Alice connects her Google account through authorize and the callback.
-  std::string connect(const testing::RunningService& service) {
+  std::string connect(testing::RunningService& service) {
     const auto started = service.post("/v1/integrations/google/authorize",
                                       testing::service_caller_token("alice", "user"), "{}");
     EXPECT_EQ(testing::status_of(started), 201) << started;
@@ -142,6 +142,11 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
         "/v1/oauth/callback/google?code=c&state=" + net::percent_encode(params.at("state")), "",
         cookie);
     EXPECT_EQ(testing::status_of(done), 200) << done;
+    // The start link is a capability: the access log names its route, never the link itself.
+    const auto flow_id = link.get<std::string>().substr(link.get<std::string>().rfind('/') + 1);
+    const auto log = service.process().stderr_text();
+    EXPECT_EQ(log.find(flow_id), std::string::npos);
+    EXPECT_NE(log.find("/v1/oauth/start/{flow}"), std::string::npos);
     return nlohmann::json::parse(testing::body_of(done))["integration"]["id"].get<std::string>();
   }
 

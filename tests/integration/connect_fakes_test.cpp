@@ -235,9 +235,8 @@ TEST_F(ConnectFakesTest, TheCallbackIsUncachedReferrerFreeAndSanitisesAHostileEr
   // The only cookie set is ours, expiring the flow's binding: nothing injected.
   for (std::size_t at = refused.raw.find("\r\nSet-Cookie"); at != std::string::npos;
        at = refused.raw.find("\r\nSet-Cookie", at + 1)) {
-    const std::string ours = "\r\nSet-Cookie: __Secure-oam_flow_";
-    EXPECT_EQ(refused.raw.compare(at, ours.size(), ours), 0)
-        << refused.raw.substr(at, 60);
+    const std::string ours = "\r\nSet-Cookie: __Host-oam_flow_";
+    EXPECT_EQ(refused.raw.compare(at, ours.size(), ours), 0) << refused.raw.substr(at, 60);
   }
 
   fake_.answer_token(200, token_answer(fake_.key().sign(google_claims(started))));
@@ -247,8 +246,8 @@ TEST_F(ConnectFakesTest, TheCallbackIsUncachedReferrerFreeAndSanitisesAHostileEr
   EXPECT_TRUE(fake_.token_requests().empty());
 }
 
-// Over https the binding cookie is __Secure- (no plain-http page can plant one), HttpOnly, Lax
-// (it comes back on the provider's top-level redirect) and sent to the callback path only.
+// Over https the binding cookie is __Host- (neither a plain-http page nor a sibling subdomain can
+// plant one), HttpOnly and Lax (it comes back on the provider's top-level redirect).
 TEST_F(ConnectFakesTest, TheStartLinkSetsAStrictCookieAndGoesToTheProvider) {
   const auto reply =
       api_->post("/v1/integrations/google/authorize", api_->token("alice", {"user"}), "{}");
@@ -260,9 +259,10 @@ TEST_F(ConnectFakesTest, TheStartLinkSetsAStrictCookieAndGoesToTheProvider) {
   EXPECT_EQ(opened.header("Referrer-Policy"), "no-referrer");
   EXPECT_EQ(opened.header("Cache-Control"), "no-store");
   const auto cookie = *opened.header("Set-Cookie");
-  EXPECT_EQ(cookie.rfind("__Secure-oam_flow_", 0), 0U) << cookie;
-  for (const char* attribute : {"; Path=/v1/oauth/callback/google;", "; Max-Age=600;", "; HttpOnly",
-                                "; SameSite=Lax", "; Secure"}) {
+  EXPECT_EQ(cookie.rfind("__Host-oam_flow_", 0), 0U) << cookie;
+  EXPECT_EQ(cookie.find("Domain="), std::string::npos);
+  for (const char* attribute :
+       {"; Path=/;", "; Max-Age=600;", "; HttpOnly", "; SameSite=Lax", "; Secure"}) {
     EXPECT_NE(cookie.find(attribute), std::string::npos) << attribute << " in " << cookie;
   }
   const auto value = cookie.substr(cookie.find('=') + 1, cookie.find(';') - cookie.find('=') - 1);

@@ -478,6 +478,16 @@ TEST_P(ConnectFlowTest, AReconnectKeepsTheIntegrationAndRefusesAnotherAccount) {
   const auto bobs = api_->post("/v1/integrations/testidp/authorize", api_->token("bob", {"user"}),
                                nlohmann::json{{"integration_id", id}}.dump());
   EXPECT_EQ(bobs.status, 404) << bobs.raw;
+
+  // A disconnected integration is not reconnected: its revocations may still be on their way.
+  const auto deleted = testing::http_exchange(
+      port_, "DELETE /v1/integrations/" + id +
+                 " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +
+                 api_->token("alice", {"user"}) + "\r\n\r\n");
+  ASSERT_EQ(testing::status_of(deleted), 204) << deleted;
+  const auto after = api_->post("/v1/integrations/testidp/authorize",
+                                api_->token("alice", {"user"}), reconnect.dump());
+  EXPECT_EQ(after.status, 400) << after.raw;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectFlowTest, ::testing::Values("sqlite", "postgres"),
