@@ -94,6 +94,7 @@ Reply authorize(manager::ConnectFlow& flow, Call& call) {
   request.integration_id = std::move(*integration_id);
   call.audit.user_id = request.user_id.value_or(call.caller.subject);
   call.audit.details = nlohmann::json{{"provider", request.provider}}.dump();
+  call.audit.integration_id = request.integration_id;  // a reconnect says which
 
   auto started = co_await flow.start(call.caller, request);
   if (!started) co_return started.error();

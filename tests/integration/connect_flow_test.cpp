@@ -462,6 +462,9 @@ TEST_P(ConnectFlowTest, AReconnectKeepsTheIntegrationAndRefusesAnotherAccount) {
   EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
     return event.event == "integration.connect_failed" && event.outcome == "account_mismatch";
   }));
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const auto& event) {
+    return event.event == "integration.authorize" && event.integration_id == id;
+  })) << "the audit says which integration a reconnect was for";
 
   // The second account's grant is revoked at the provider, by the outbox.
   const auto revoked_before = peer_->stats()["revoked"].get<int>();
