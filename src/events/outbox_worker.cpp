@@ -41,15 +41,17 @@ core::OutboxJob OutboxWorker::new_job(const std::string& kind, std::string paylo
   return job;
 }
 
+core::Status OutboxWorker::enqueue(store::Store& tx, const std::vector<core::OutboxJob>& jobs) {
+  for (const auto& job : jobs) {
+    if (auto enqueued = tx.enqueue_outbox(job); !enqueued) return enqueued;
+  }
+  return core::Status{};
+}
+
 boost::asio::awaitable<core::Status> OutboxWorker::enqueue_now(
     const std::vector<core::OutboxJob>& jobs) {
   auto queued = co_await blocking_.run([this, &jobs] {
-    return store_.transact([&](store::Store& tx) -> core::Status {
-      for (const auto& job : jobs) {
-        if (auto enqueued = tx.enqueue_outbox(job); !enqueued) return enqueued;
-      }
-      return core::Status{};
-    });
+    return store_.transact([&](store::Store& tx) { return enqueue(tx, jobs); });
   });
   if (queued) wake();
   co_return queued;

@@ -80,6 +80,8 @@ class OutboxWorker {
   // A new job of `kind`, due now. Leased to this worker when `leased` (the caller delivers it
   // itself, with deliver(), right after the commit that writes it), else up for any worker.
   core::OutboxJob new_job(const std::string& kind, std::string payload, bool leased);
+  // Writes `jobs` inside the transaction `tx` of the change that causes them.
+  static core::Status enqueue(store::Store& tx, const std::vector<core::OutboxJob>& jobs);
   // Writes `jobs` in a transaction of their own (a side effect with no change of ours to ride
   // with) and wakes the worker.
   boost::asio::awaitable<core::Status> enqueue_now(const std::vector<core::OutboxJob>& jobs);

@@ -38,11 +38,11 @@ std::string start_url_associated_data(const std::string& state_hash) {
   return "state/" + state_hash + "/start_url";
 }
 
-// The path part of `url` ("/" when it has none), without its query.
-std::string path_of(const std::string& url) {
-  const auto parsed = net::parse_url(url);
-  if (!parsed) return "/";
-  return parsed->target.substr(0, parsed->target.find('?'));
+// The path of the provider's callback URL ("/" if it does not parse; the configuration checked
+// it).
+std::string callback_path(const std::string& redirect_uri) {
+  const auto parsed = net::parse_url(redirect_uri);
+  return parsed ? parsed->path() : "/";
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -223,7 +223,7 @@ boost::asio::awaitable<core::Result<BrowserStart>> ConnectFlow::open_start_link(
   start.cookie.secure = binding_is_secure();
   start.cookie.name = binding_cookie_name(state->state_hash, start.cookie.secure);
   start.cookie.path =
-      binding_cookie_path(start.cookie.secure, path_of(handle->provider->redirect_uri));
+      binding_cookie_path(start.cookie.secure, callback_path(handle->provider->redirect_uri));
   start.cookie.max_age = std::chrono::ceil<std::chrono::seconds>(state->expires_at - now);
   co_return start;
 }

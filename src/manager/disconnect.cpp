@@ -57,9 +57,7 @@ boost::asio::awaitable<core::Result<std::vector<core::OutboxJob>>> Disconnect::r
       auto tokens = tx.delete_tokens(id);
       if (!tokens) return tokens.error();
       if (*tokens && revoke) jobs = TokenRevoker::jobs_for(integration, **tokens, outbox_);
-      for (const auto& job : jobs) {
-        if (auto queued = tx.enqueue_outbox(job); !queued) return queued;
-      }
+      if (auto queued = events::OutboxWorker::enqueue(tx, jobs); !queued) return queued;
       if (auto marked = tx.set_integration_status(id, core::IntegrationStatus::revoked, now);
           !marked) {
         return marked;

@@ -8,10 +8,6 @@
 namespace oauth_manager::manager {
 namespace {
 
-std::string path_of(const std::string& target) {
-  return target.substr(0, target.find_first_of("?#"));
-}
-
 // An encoded slash or backslash: servers and browsers disagree on whether it separates segments,
 // so a path holding one is never compared at all.
 bool has_encoded_separator(const std::string& path) {
@@ -72,15 +68,13 @@ bool return_url_allowed(const std::string& return_to, const std::vector<std::str
   if (return_to.find_first_of("\\\r\n\t ") != std::string::npos) return false;
   const auto target = net::parse_url(return_to);
   if (!target) return false;
-  const auto raw_path = path_of(target->target);
+  const auto raw_path = target->path();
   if (has_encoded_separator(raw_path)) return false;
   const auto path = without_dot_segments(decode_dots(raw_path.empty() ? "/" : raw_path));
   for (const auto& entry : allowed) {
     const auto base = net::parse_url(entry);
     if (!base) continue;
-    if (base->scheme == target->scheme &&
-        core::ascii_lowercase(base->host) == core::ascii_lowercase(target->host) &&
-        base->port == target->port && path_within(path, path_of(base->target))) {
+    if (base->same_origin(*target) && path_within(path, base->path())) {
       return true;
     }
   }

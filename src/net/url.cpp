@@ -19,6 +19,11 @@ bool Url::loopback_host() const {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+bool Url::same_origin(const Url& other) const {
+  return scheme == other.scheme &&
+         core::ascii_lowercase(host) == core::ascii_lowercase(other.host) && port == other.port;
+}
+
 std::string Url::host_header() const {
   const bool default_port = (https() && port == 443) || (!https() && port == 80);
   const auto shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -19,6 +19,10 @@ struct Url {
   std::string target;  // path and query, at least "/"
 
   bool https() const { return scheme == "https"; }
+  // The path part of `target`, without query or fragment.
+  std::string path() const { return target.substr(0, target.find_first_of("?#")); }
+  // Same scheme, host (case-insensitive) and port: the same origin (RFC 6454).
+  bool same_origin(const Url& other) const;
   // Host names the loopback interface literally: 127.0.0.0/8, ::1 or "localhost".
   bool loopback_host() const;
   std::string host_header() const;

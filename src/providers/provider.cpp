@@ -69,8 +69,7 @@ void narrow_scopes(Provider& provider, const ProviderSettings& settings,
 bool same_origin(const std::string& a, const std::string& b) {
   const auto left = net::parse_url(a);
   const auto right = net::parse_url(b);
-  return left && right && left->scheme == right->scheme && left->host == right->host &&
-         left->port == right->port;
+  return left && right && left->same_origin(*right);
 }
 
 }  // namespace

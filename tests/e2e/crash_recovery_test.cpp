@@ -19,6 +19,7 @@
 
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
+#include "support/eventually.hpp"
 #include "support/fake_provider.hpp"
 #include "support/in_process_server.hpp"
 #include "support/raw_http.hpp"
@@ -30,6 +31,7 @@ namespace oauth_manager {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::eventually;
 
 const std::string kBinary = OAUTH_MANAGER_BINARY;
 constexpr const char* kClientId = "crash-client";
@@ -72,17 +74,6 @@ class SlowWebhookReceiver {
   std::vector<std::string> received_;
   std::unique_ptr<testing::InProcessServer> server_;
 };
-
-// Waits (real time) until `done` holds or `limit` passes.
-template <typename Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
 
 class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
  protected:

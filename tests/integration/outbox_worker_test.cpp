@@ -12,6 +12,7 @@
 #include "crypto/openssl_random.hpp"
 #include "events/outbox_worker.hpp"
 #include "store/open_store.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace oauth_manager {
@@ -42,10 +43,7 @@ class OutboxWorkerTest : public ::testing::Test {
     auto work = boost::asio::make_work_guard(io);
     std::thread runner([&] { io.run(); });
     worker.start(io);
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!until() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);
-    }
+    (void)testing::eventually(until, 30s);  // the test's assertions say what was reached
     worker.stop();
     work.reset();
     io.stop();

@@ -15,6 +15,7 @@
 #include "manager/token_vault.hpp"
 #include "net/url.hpp"
 #include "support/api_harness.hpp"
+#include "support/eventually.hpp"
 #include "support/fake_provider.hpp"
 #include "support/manual_clock.hpp"
 #include "support/raw_http.hpp"
@@ -63,17 +64,6 @@ class WebhookReceiver {
   std::vector<std::pair<std::string, std::string>> received_;
   std::unique_ptr<testing::InProcessServer> server_;
 };
-
-// Waits (real time) until `done` holds or `limit` passes.
-template <typename Predicate>
-inline bool eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
 
 // Every case on a SQLite file and on PostgreSQL.
 class TokenLifecycleTest : public ::testing::TestWithParam<std::string> {
