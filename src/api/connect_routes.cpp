@@ -7,6 +7,7 @@
 #include "api/request_parsing.hpp"
 #include "api/views.hpp"
 #include "crypto/hash.hpp"
+#include "manager/acting_user.hpp"
 #include "net/url.hpp"
 
 namespace oauth_manager::api {
@@ -112,6 +113,7 @@ http::Response redirect(const std::string& location) {
 
 http::Response callback_response(const manager::CallbackOutcome& outcome,
                                  const http::Request& request) {
+  if (outcome.confirm_url) return redirect(*outcome.confirm_url);
   if (outcome.return_to) {
     std::vector<std::pair<std::string, std::string>> query;
     if (outcome.integration) {
@@ -189,10 +191,34 @@ boost::asio::awaitable<http::Response> start_in_browser(manager::ConnectFlow& fl
   co_return response;
 }
 
+// POST /v1/connect/flows/{flow}/confirm: the application says which of its users reached
+// confirm_url with this flow (the caller, or `user_id` with users:any).
+Reply confirm(manager::ConnectConfirmation& confirmation, Call& call) {
+  if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
+  auto body = call.request.body.empty() ? core::Result<nlohmann::json>(nlohmann::json::object())
+                                        : parse_json_object(call.request, {"user_id"});
+  if (!body) co_return body.error();
+  auto user_id = string_field(*body, "user_id");
+  if (!user_id) co_return user_id.error();
+  auto user = manager::resolve_user(call.caller, *user_id);
+  if (!user) co_return user.error();
+  call.audit.user_id = *user;
+  const auto& flow_id = call.request.path_params.at("flow");
+  auto confirmed = co_await confirmation.confirm(flow_id, *user);
+  if (!confirmed) co_return confirmed.error();
+  call.audit.integration_id = confirmed->integration.id;
+  nlohmann::json answer = {
+      {"status", "connected"},
+      {"integration", integration_json({confirmed->integration, std::nullopt})}};
+  if (confirmed->return_to) answer["return_to"] = *confirmed->return_to;
+  co_return json_body(200, answer);
+}
+
 }  // namespace
 
 void add_connect_routes(http::Router& router, GuardServices& guard,
-                        providers::ProviderRegistry& registry, manager::ConnectFlow& flow) {
+                        providers::ProviderRegistry& registry, manager::ConnectFlow& flow,
+                        manager::ConnectConfirmation& confirmation) {
   router.add("GET", "/v1/providers",
              protect(guard, {Permission::integrations_read, "providers.list"},
                      [&registry](Call& call) { return list_providers(registry, call); }));
@@ -207,6 +233,15 @@ void add_connect_routes(http::Router& router, GuardServices& guard,
     request.logged_path = "/v1/oauth/start/{flow}";
     return start(request);
   });
+  // The flow id is a one-time capability as well: kept out of the log.
+  auto confirm_handler =
+      protect(guard, {Permission::integrations_write, "integration.confirm"},
+              [&confirmation](Call& call) { return confirm(confirmation, call); });
+  router.add("POST", "/v1/connect/flows/{flow}/confirm",
+             [confirm_handler = std::move(confirm_handler)](http::Request& request) {
+               request.logged_path = "/v1/connect/flows/{flow}/confirm";
+               return confirm_handler(request);
+             });
   router.add("GET", "/v1/oauth/callback/{provider}",
              limit_by_ip(guard, "callback",
                          [&flow](http::Request& request) { return callback(flow, request); }));

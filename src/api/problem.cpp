@@ -48,6 +48,8 @@ std::string_view title(core::Code code) {
       return "The connection was finished in another browser";
     case Code::account_mismatch:
       return "Another account came back";
+    case Code::flow_user_mismatch:
+      return "The connection was started by another user";
     case Code::provider_misconfigured:
       return "The provider refuses this service's client credentials";
     case Code::rate_limited:
@@ -96,6 +98,8 @@ int http_status(core::Code code) {
       return 400;
     case Code::account_mismatch:
       return 409;
+    case Code::flow_user_mismatch:
+      return 403;
     case Code::provider_misconfigured:
       return 503;
     case Code::provider_error:

@@ -63,6 +63,11 @@ manager::RefresherSettings refresher_settings(const config::TokensConfig& tokens
   return settings;
 }
 
+manager::ConfirmSettings confirm_settings(const config::ConnectConfig& connect) {
+  return manager::ConfirmSettings{connect.confirm_url,
+                                  std::chrono::seconds(connect.confirm_seconds)};
+}
+
 events::OutboxSettings outbox_settings(const config::OutboxConfig& outbox) {
   events::OutboxSettings settings;
   settings.give_up_after = std::chrono::seconds(outbox.give_up_after_seconds);
@@ -93,7 +98,11 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       records_(*store_, database_blocking_, batched_audit_),
       keyring_(config.crypto.keys, random_),
       registry_(config.providers, clock_, outbound_options(config)),
-      connect_flow_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
+      connection_writer_(keyring_, random_),
+      confirmation_(*store_, database_blocking_, keyring_, connection_writer_, audit_, clock_,
+                    random_, confirm_settings(config.connect)),
+      connect_flow_(*store_, database_blocking_, registry_, keyring_, connection_writer_, audit_,
+                    clock_, random_,
                     manager::ConnectSettings{config.server.public_url, std::chrono::seconds(600),
                                              config.server.allowed_return_urls}),
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
@@ -128,18 +137,21 @@ Service::Service(const config::Config& config, const core::Clock& clock,
         clock_);
     outbox_.add_handler(events::kWebhookJob, *webhook_sender_);
     webhook_outbox_ = std::make_unique<events::WebhookOutbox>(outbox_, clock_, random_);
-    connect_flow_.set_publisher(webhook_outbox_.get());
+    connection_writer_.set_publisher(webhook_outbox_.get());
     refresh_engine_.set_publisher(webhook_outbox_.get());
     disconnect_.set_publisher(webhook_outbox_.get());
   }
   outbox_.add_handler(manager::kRevocationJob, token_revoker_);
   refresh_engine_.set_outbox(&outbox_);
   connect_flow_.set_outbox(&outbox_);
+  confirmation_.set_outbox(&outbox_);
+  connect_flow_.set_confirmation(&confirmation_);
+  state_purger_.set_confirmation(&confirmation_);
 
   api::add_health_routes(router_, *store_, database_blocking_);
   api::add_openapi_route(router_);
   api::add_record_routes(router_, *guard_, records_);
-  api::add_connect_routes(router_, *guard_, registry_, connect_flow_);
+  api::add_connect_routes(router_, *guard_, registry_, connect_flow_, confirmation_);
   api::add_token_routes(router_, *guard_, token_service_, disconnect_, records_);
 }
 

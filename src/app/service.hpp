@@ -89,6 +89,8 @@ class Service {
   manager::RecordQueries records_;
   crypto::Keyring keyring_;
   providers::ProviderRegistry registry_;
+  manager::ConnectionWriter connection_writer_;
+  manager::ConnectConfirmation confirmation_;
   manager::ConnectFlow connect_flow_;
   manager::RefreshEngine refresh_engine_;
   manager::TokenService token_service_;

@@ -41,6 +41,9 @@ int check_config_command(const std::optional<std::string>& config_file) {
       config->server.listen_host, config->server.listen_port, config->server.public_url, backend,
       config->crypto.keys.size(), config->crypto.keys.size() == 1 ? "" : "s",
       config->crypto.keys.front().id, config->redis.url ? "configured" : "not configured");
+  for (const auto& warning : config::config_warnings(*config)) {
+    fmt::print("warning: {}: {}\n", warning.key, warning.message);
+  }
   return kExitOk;
 }
 
@@ -117,10 +120,11 @@ int rotate_keys_command(const config::Config& config, int batch_size) {
   // A revocation waiting in the outbox keeps the token sealed as it was at the disconnect.
   const auto pending = (*store)->count_outbox();
   if (pending && *pending > 0) {
-    fmt::print("{} outbox job(s) (revocations at providers, webhooks) are still pending; keep the "
-               "older keys loaded until they are delivered, or a revocation sealed under a "
-               "removed key is given up\n",
-               *pending);
+    fmt::print(
+        "{} outbox job(s) (revocations at providers, webhooks) are still pending; keep the "
+        "older keys loaded until they are delivered, or a revocation sealed under a "
+        "removed key is given up\n",
+        *pending);
   } else {
     fmt::print("older keys can be removed\n");
   }

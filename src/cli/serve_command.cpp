@@ -46,6 +46,9 @@ bool prepare_database(store::Store& store, bool migrate) {
 
 int serve_command(const config::Config& config) {
   log::configure(config.log.level, config.log.format);
+  for (const auto& warning : config::config_warnings(config)) {
+    log::warn("config.warning", {{"key", warning.key}, {"message", warning.message}});
+  }
   const core::SystemClock clock;
   auto created = app::Service::create(config, clock);
   if (!created) {

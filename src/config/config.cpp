@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "config/config_builder.hpp"
+#include "net/url.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in a header
 
@@ -18,6 +19,19 @@ ConfigLoad load_config(const std::optional<std::filesystem::path>& file, const E
   }
   builder.read_environment(env);
   return builder.build();
+}
+
+std::vector<ConfigProblem> config_warnings(const Config& config) {
+  std::vector<ConfigProblem> warnings;
+  const auto public_url = net::parse_url(config.server.public_url);
+  if (!config.connect.confirm_url && public_url && !public_url->loopback_host()) {
+    warnings.push_back(
+        {"connect.confirm_url",
+         "not set: a start link forwarded to someone else connects their account to the user "
+         "who made the link. Set it to an application page that confirms its logged-in user "
+         "(docs/security.md, \"Account linking\")"});
+  }
+  return warnings;
 }
 
 Environment process_environment() {

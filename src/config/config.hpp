@@ -98,6 +98,14 @@ struct OutboxConfig {
   std::chrono::milliseconds max_retry{std::chrono::minutes(15)};
 };
 
+// The browser side of connect flows.
+struct ConnectConfig {
+  // When set, a finished flow is held until the application confirms its user there (see
+  // docs/security.md): the browser goes to confirm_url?flow=<one-time id>.
+  std::optional<std::string> confirm_url;
+  int confirm_seconds = 300;  // how long a finished flow waits for its confirmation
+};
+
 // Token lifecycle settings.
 struct TokensConfig {
   int assumed_lifetime_seconds = 3600;  // a token response without expires_in
@@ -132,6 +140,7 @@ struct Config {
   AuditConfig audit;
   WebhooksConfig webhooks;
   OutboxConfig outbox;
+  ConnectConfig connect;
   LogConfig log;
 };
 
@@ -147,6 +156,9 @@ struct ConfigLoad {
 };
 
 using Environment = std::map<std::string, std::string>;
+
+// What is valid but probably not what the operator wants (check-config and serve print these).
+std::vector<ConfigProblem> config_warnings(const Config& config);
 
 // Reads the TOML file (when given), applies OAUTH_MANAGER_<SECTION>_<KEY> overrides from `env`,
 // and validates everything, collecting every problem rather than stopping at the first.

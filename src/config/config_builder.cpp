@@ -17,6 +17,7 @@ ConfigLoad ConfigBuilder::build() {
   build_audit(config.audit);
   build_outbox(config.outbox);
   build_webhooks(config.webhooks);
+  build_connect(config.connect);
   build_log(config.log);
   if (!problems_.empty()) return ConfigLoad{std::nullopt, std::move(problems_)};
   return ConfigLoad{std::move(config), {}};

@@ -78,6 +78,7 @@ class ConfigBuilder {
   void build_net(NetConfig& net);
   void build_tokens(TokensConfig& tokens);
   void build_audit(AuditConfig& audit);
+  void build_connect(ConnectConfig& connect);
   void build_outbox(OutboxConfig& outbox);
   void build_webhooks(WebhooksConfig& webhooks);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);

@@ -71,6 +71,8 @@ constexpr std::array kKeys = {
     KeySpec{"webhooks", "allow_insecure_loopback", Kind::boolean},
     KeySpec{"outbox", "give_up_after_seconds", Kind::integer},
     KeySpec{"outbox", "lease_seconds", Kind::integer},
+    KeySpec{"connect", "confirm_url", Kind::string},
+    KeySpec{"connect", "confirm_seconds", Kind::integer},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},

@@ -201,6 +201,26 @@ void ConfigBuilder::build_outbox(OutboxConfig& outbox) {
   outbox.lease_seconds = integer_in_range("outbox", "lease_seconds", outbox.lease_seconds, 30, 600);
 }
 
+void ConfigBuilder::build_connect(ConnectConfig& connect) {
+  if (const auto* url = raw<std::string>("connect", "confirm_url")) {
+    if (!net::parse_url(*url) || url->find('#') != std::string::npos) {
+      problem("connect.confirm_url",
+              "must be an absolute URL of the application without fragment, e.g. "
+              "\"https://app.example.com/oauth/confirm\"");
+    } else if (!providers::endpoint_allowed(*url, /*allow_insecure_loopback=*/true)) {
+      problem("connect.confirm_url",
+              "plain http:// is only for a loopback address: the browser carries the flow's "
+              "one-time id there, so use https://");
+    } else {
+      connect.confirm_url = *url;
+    }
+  }
+  // Long enough for a slow application page, short enough that a grant nobody confirms is
+  // revoked soon.
+  connect.confirm_seconds =
+      integer_in_range("connect", "confirm_seconds", connect.confirm_seconds, 30, 3600);
+}
+
 void ConfigBuilder::build_log(LogConfig& log) {
   if (const auto* level = raw<std::string>("log", "level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};

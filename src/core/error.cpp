@@ -38,6 +38,8 @@ std::string_view code_name(Code code) {
       return "browser_mismatch";
     case Code::account_mismatch:
       return "account_mismatch";
+    case Code::flow_user_mismatch:
+      return "flow_user_mismatch";
     case Code::provider_misconfigured:
       return "provider_misconfigured";
     case Code::rate_limited:

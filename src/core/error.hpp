@@ -23,9 +23,10 @@ enum class Code {
   provider_unknown,
   state_invalid,
   state_expired,
-  start_link_used,   // a connect start link opened a second time (or unknown, or expired)
-  browser_mismatch,  // the callback came from another browser than the one that began the flow
-  account_mismatch,  // a reconnect came back with another provider account
+  start_link_used,     // a connect start link opened a second time (or unknown, or expired)
+  browser_mismatch,    // the callback came from another browser than the one that began the flow
+  account_mismatch,    // a reconnect came back with another provider account
+  flow_user_mismatch,  // a held connect flow confirmed by another user than the one who began it
   needs_reauth,
   insufficient_scope,
   provider_error,

@@ -61,13 +61,15 @@ struct ConnectFlow::Exchange {
 
 ConnectFlow::ConnectFlow(store::Store& store, core::BlockingPool& blocking,
                          providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
-                         events::AuditWriter& audit, const core::Clock& clock,
-                         core::RandomSource& random, ConnectSettings settings)
+                         ConnectionWriter& writer, events::AuditWriter& audit,
+                         const core::Clock& clock, core::RandomSource& random,
+                         ConnectSettings settings)
     : store_(store),
       blocking_(blocking),
       registry_(registry),
       keyring_(keyring),
       vault_(keyring),
+      writer_(writer),
       audit_(audit),
       clock_(clock),
       random_(random),
@@ -286,28 +288,38 @@ boost::asio::awaitable<core::Result<CallbackOutcome>> ConnectFlow::finish(
     co_await audit(request, *state, failed_event, *outcome.error, no_integration, details);
     co_return outcome;
   }
-  auto integration = co_await connect(request, *state);
-  if (!integration) {
-    outcome.error = std::string(core::code_name(integration.error().code));
-    outcome.failure = integration.error();
-    details["reason"] = integration.error().message;
+  auto connection = co_await connect(request, *state);
+  core::Status completed = core::Status{};
+  if (connection) {
+    completed = co_await complete(*state, *connection, outcome);
+  } else {
+    completed = connection.error();
+  }
+  if (!completed) {
+    outcome.error = std::string(core::code_name(completed.error().code));
+    outcome.failure = completed.error();
+    details["reason"] = completed.error().message;
     co_await audit(request, *state, failed_event, *outcome.error, no_integration, details);
     log::warn("connect.failed", {{"provider", request.provider},
-                                 {"error", integration.error().message},
+                                 {"error", completed.error().message},
                                  {"request_id", request.request_id.value_or("")}});
     co_return outcome;
   }
-  details["scopes"] = integration->granted_scopes;
+  if (outcome.confirm_url) {
+    const std::string held_event = "integration.confirmation_pending";
+    const std::string ok = "ok";
+    co_await audit(request, *state, held_event, ok, no_integration, details);
+    co_return outcome;
+  }
+  details["scopes"] = outcome.integration->granted_scopes;
   const std::string connected_event = "integration.connected";
   const std::string ok = "ok";
-  const std::optional<std::string> connected_id = integration->id;
+  const std::optional<std::string> connected_id = outcome.integration->id;
   co_await audit(request, *state, connected_event, ok, connected_id, details);
-  if (publisher_ != nullptr) publisher_->committed();
-  outcome.integration = std::move(*integration);
   co_return outcome;
 }
 
-boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
+boost::asio::awaitable<core::Result<NewConnection>> ConnectFlow::connect(
     const CallbackRequest& request, const core::AuthState& state) {
   auto handle = co_await registry_.get(request.provider);
   if (!handle) co_return handle.error();
@@ -361,13 +373,14 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::connect(
   exchange.email = providers::account_field(account_source, provider.spec.account.email);
   exchange.name = providers::account_field(account_source, provider.spec.account.name);
   if (auto same = co_await check_same_account(state, exchange); !same) co_return same.error();
-  co_return co_await store_connection(request, state, exchange);
+  co_return new_connection(request, state, exchange);
 }
 
-boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::store_connection(
-    const CallbackRequest& request, const core::AuthState& state, Exchange& exchange) {
+NewConnection ConnectFlow::new_connection(const CallbackRequest& request,
+                                          const core::AuthState& state, Exchange& exchange) const {
   const auto now = clock_.now();
-  core::Integration integration;
+  NewConnection connection;
+  auto& integration = connection.integration;
   integration.id = core::new_id(random_);
   integration.user_id = state.user_id;
   integration.provider = state.provider;
@@ -377,57 +390,44 @@ boost::asio::awaitable<core::Result<core::Integration>> ConnectFlow::store_conne
   integration.granted_scopes = providers::granted_scopes(exchange.tokens, state.requested_scopes);
   integration.created_at = now;
   integration.updated_at = now;
-
-  TokenSet tokens;
-  tokens.access_token = exchange.tokens.access_token;
-  tokens.refresh_token = exchange.tokens.refresh_token;
+  auto& tokens = connection.tokens;
+  tokens.access_token = std::move(exchange.tokens.access_token);
+  tokens.refresh_token = std::move(exchange.tokens.refresh_token);
   tokens.token_type = exchange.tokens.token_type;
   if (exchange.tokens.expires_in) {
     tokens.expires_at = now + std::chrono::seconds(*exchange.tokens.expires_in);
   }
+  connection.requested_scopes = state.requested_scopes;
+  connection.ip = request.ip;
+  connection.user_agent = request.user_agent;
+  return connection;
+}
 
+boost::asio::awaitable<core::Result<void>> ConnectFlow::complete(const core::AuthState& state,
+                                                                 NewConnection& connection,
+                                                                 CallbackOutcome& outcome) {
+  if (confirmation_ != nullptr && confirmation_->enabled()) {
+    auto held = co_await confirmation_->hold(connection, state.return_to);
+    if (!held) co_return held.error();
+    outcome.confirm_url = std::move(*held);
+    co_return core::Status{};
+  }
   // One transaction: the integration, its tokens and its consent commit together, so a crash
   // half-way never leaves an integration that looks connected without tokens.
+  const auto now = clock_.now();
   std::optional<core::Integration> connected;
   auto committed = co_await blocking_.run([&] {
     return store_.transact([&](store::Store& tx) -> core::Status {
-      auto stored = write_connection(tx, request, state, integration, tokens, now);
+      auto stored = writer_.write(tx, connection, now);
       if (!stored) return stored.error();
       connected = std::move(*stored);
       return core::Status{};
     });
   });
   if (!committed) co_return committed.error();
-  co_return std::move(*connected);
-}
-
-core::Result<core::Integration> ConnectFlow::write_connection(
-    store::Store& tx, const CallbackRequest& request, const core::AuthState& state,
-    const core::Integration& integration, TokenSet tokens, core::Timestamp now) {
-  auto stored = tx.upsert_integration(integration);
-  if (!stored) return stored.error();
-  // Reconnecting the same account: a provider that sends no new refresh token (Google without
-  // a fresh consent) leaves the one we hold valid, so keep it.
-  if (!tokens.refresh_token) {
-    if (auto previous = tx.get_tokens(stored->id)) {
-      if (auto opened = vault_.open(*previous)) tokens.refresh_token = opened->refresh_token;
-    }
-  }
-  if (auto put = tx.put_tokens(vault_.seal(stored->id, tokens, now)); !put) return put.error();
-  core::Consent consent;
-  consent.id = core::new_id(random_);
-  consent.user_id = state.user_id;
-  consent.integration_id = stored->id;
-  consent.requested_scopes = state.requested_scopes;
-  consent.granted_scopes = stored->granted_scopes;
-  consent.created_at = now;
-  consent.ip = request.ip;
-  consent.user_agent = request.user_agent;
-  if (auto appended = tx.append_consent(consent); !appended) return appended.error();
-  if (auto announced = announce(publisher_, tx, "integration.connected", *stored); !announced) {
-    return announced.error();
-  }
-  return stored;
+  writer_.committed();
+  outcome.integration = std::move(connected);
+  co_return core::Status{};
 }
 
 boost::asio::awaitable<void> ConnectFlow::audit(const CallbackRequest& request,

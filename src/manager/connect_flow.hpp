@@ -18,6 +18,8 @@
 #include "events/outbox_worker.hpp"
 #include "events/webhooks.hpp"
 #include "manager/browser_binding.hpp"
+#include "manager/connect_confirmation.hpp"
+#include "manager/connection_writer.hpp"
 #include "manager/token_vault.hpp"
 #include "providers/registry.hpp"
 #include "store/store.hpp"
@@ -66,6 +68,8 @@ struct CallbackRequest {
 // the browser goes next, when the authorize call named one.
 struct CallbackOutcome {
   std::optional<core::Integration> integration;
+  // Held for the application's confirmation ([connect] confirm_url): where the browser goes.
+  std::optional<std::string> confirm_url;
   std::optional<std::string> error;    // the code the browser is sent back with
   std::optional<core::Error> failure;  // the same failure, for an answer without return_to
   std::optional<std::string> return_to;
@@ -84,8 +88,8 @@ class ConnectFlow {
  public:
   ConnectFlow(store::Store& store, core::BlockingPool& blocking,
               providers::ProviderRegistry& registry, const crypto::Keyring& keyring,
-              events::AuditWriter& audit, const core::Clock& clock, core::RandomSource& random,
-              ConnectSettings settings);
+              ConnectionWriter& writer, events::AuditWriter& audit, const core::Clock& clock,
+              core::RandomSource& random, ConnectSettings settings);
 
   boost::asio::awaitable<core::Result<ConnectStart>> start(const core::Caller& caller,
                                                            const ConnectRequest& request);
@@ -96,8 +100,8 @@ class ConnectFlow {
   // provider's): nothing is known about where to send the browser. Later failures come back as
   // an outcome with `error`, after an audit event; either way nothing is stored.
   boost::asio::awaitable<core::Result<CallbackOutcome>> finish(const CallbackRequest& request);
-  // Where integration.connected is announced (webhooks); none by default.
-  void set_publisher(events::EventPublisher* publisher) { publisher_ = publisher; }
+  // Where a finished flow waits for the application to confirm its user; none by default.
+  void set_confirmation(ConnectConfirmation* confirmation) { confirmation_ = confirmation; }
   // Where the grant of a refused reconnect (another account) goes to be revoked.
   void set_outbox(events::OutboxWorker* outbox) { outbox_ = outbox; }
 
@@ -112,15 +116,15 @@ class ConnectFlow {
   // A reconnect that came back with another account: refused, and the grant it got revoked.
   boost::asio::awaitable<core::Result<void>> check_same_account(const core::AuthState& state,
                                                                 const Exchange& exchange);
-  boost::asio::awaitable<core::Result<core::Integration>> connect(const CallbackRequest& request,
-                                                                  const core::AuthState& state);
-  boost::asio::awaitable<core::Result<core::Integration>> store_connection(
-      const CallbackRequest& request, const core::AuthState& state, Exchange& exchange);
-  // The writes of a successful callback, inside the store transaction `tx`.
-  core::Result<core::Integration> write_connection(store::Store& tx, const CallbackRequest& request,
-                                                   const core::AuthState& state,
-                                                   const core::Integration& integration,
-                                                   TokenSet tokens, core::Timestamp now);
+  // The code exchanged and the account read and checked: the connection, not yet stored.
+  boost::asio::awaitable<core::Result<NewConnection>> connect(const CallbackRequest& request,
+                                                              const core::AuthState& state);
+  NewConnection new_connection(const CallbackRequest& request, const core::AuthState& state,
+                               Exchange& exchange) const;
+  // Stores it (or holds it for confirmation) and says so in `outcome`.
+  boost::asio::awaitable<core::Result<void>> complete(const core::AuthState& state,
+                                                      NewConnection& connection,
+                                                      CallbackOutcome& outcome);
   boost::asio::awaitable<void> audit(const CallbackRequest& request, const core::AuthState& state,
                                      const std::string& event, const std::string& outcome,
                                      const std::optional<std::string>& integration_id,
@@ -131,11 +135,12 @@ class ConnectFlow {
   providers::ProviderRegistry& registry_;
   const crypto::Keyring& keyring_;
   TokenVault vault_;
+  ConnectionWriter& writer_;
   events::AuditWriter& audit_;
   const core::Clock& clock_;
   core::RandomSource& random_;
   ConnectSettings settings_;
-  events::EventPublisher* publisher_ = nullptr;
+  ConnectConfirmation* confirmation_ = nullptr;
   events::OutboxWorker* outbox_ = nullptr;
 };
 

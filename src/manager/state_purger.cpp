@@ -12,7 +12,11 @@ namespace oauth_manager::manager {
 
 boost::asio::awaitable<core::Result<int>> StatePurger::purge_once() {
   const auto now = clock_.now();
-  co_return co_await blocking_.run([this, now] { return store_.delete_expired_states(now); });
+  auto states = co_await blocking_.run([this, now] { return store_.delete_expired_states(now); });
+  if (!states || confirmation_ == nullptr) co_return states;
+  auto held = co_await confirmation_->purge_expired();
+  if (!held) co_return held.error();
+  co_return *states + *held;
 }
 
 void StatePurger::start(boost::asio::io_context& io) {

@@ -121,6 +121,17 @@ core::OutboxJob outbox_job_from_row(const SqlRow& row) {
   return job;
 }
 
+core::PendingConnection pending_connection_from_row(const SqlRow& row) {
+  core::PendingConnection pending;
+  pending.id_hash = row.text(0);
+  pending.user_id = row.text(1);
+  pending.provider = row.text(2);
+  pending.payload_ciphertext = row.text(3);
+  pending.created_at = core::from_unix_ms(row.integer(4));
+  pending.expires_at = core::from_unix_ms(row.integer(5));
+  return pending;
+}
+
 Result<SqlRow> single_row(Result<SqlResult> result, std::string_view what) {
   if (!result) return result.error();
   if (result->rows.empty()) {

@@ -10,6 +10,7 @@
 #include "core/consent.hpp"
 #include "core/integration.hpp"
 #include "core/outbox_job.hpp"
+#include "core/pending_connection.hpp"
 #include "core/token_record.hpp"
 #include "store/sql_connection.hpp"
 
@@ -38,6 +39,8 @@ inline constexpr std::string_view kStateColumns =
     "state_hash, user_id, provider, pkce_verifier_ct, nonce, requested_scopes, return_to, "
     "oam_ms(created_at), oam_ms(expires_at), oam_ms(consumed_at), flow_hash, start_url_ct, "
     "browser_hash, reconnect_integration_id";
+inline constexpr std::string_view kPendingConnectionColumns =
+    "id_hash, user_id, provider, payload_ct, oam_ms(created_at), oam_ms(expires_at)";
 inline constexpr std::string_view kOutboxColumns =
     "id, kind, payload, attempts, oam_ms(created_at), oam_ms(due_at), lease_owner, "
     "oam_ms(lease_until), last_error";
@@ -48,6 +51,7 @@ core::Consent consent_from_row(const SqlRow& row);
 core::AuditEvent audit_from_row(const SqlRow& row);
 core::AuthState state_from_row(const SqlRow& row);
 core::OutboxJob outbox_job_from_row(const SqlRow& row);
+core::PendingConnection pending_connection_from_row(const SqlRow& row);
 
 // The first row, or not_found naming `what`.
 core::Result<SqlRow> single_row(core::Result<SqlResult> result, std::string_view what);

@@ -57,6 +57,11 @@ class SqlStore final : public Store {
                                                       std::string_view browser_hash,
                                                       core::Timestamp now) override;
 
+  core::Status insert_pending_connection(const core::PendingConnection& pending) override;
+  core::Result<core::PendingConnection> take_pending_connection(std::string_view id_hash) override;
+  core::Result<std::vector<core::PendingConnection>> take_expired_pending_connections(
+      core::Timestamp before, int limit) override;
+
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
   core::Status set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,
                                   core::Timestamp now) override;

@@ -131,4 +131,38 @@ Result<int> SqlStore::delete_expired_states(core::Timestamp before) {
   });
 }
 
+Status SqlStore::insert_pending_connection(const core::PendingConnection& pending) {
+  return with_connection([&](SqlConnection& connection) {
+    return execute(
+        connection,
+        "INSERT INTO pending_connections (id_hash, user_id, provider, payload_ct, "
+        "created_at, expires_at) VALUES ($1, $2, $3, $4, oam_ts($5), oam_ts($6))",
+        {pending.id_hash, pending.user_id, pending.provider, Blob{pending.payload_ciphertext},
+         core::to_unix_ms(pending.created_at), core::to_unix_ms(pending.expires_at)});
+  });
+}
+
+Result<core::PendingConnection> SqlStore::take_pending_connection(std::string_view id_hash) {
+  // DELETE ... RETURNING: of concurrent takers the database lets exactly one have the row.
+  const auto sql = fmt::format("DELETE FROM pending_connections WHERE id_hash = $1 RETURNING {}",
+                               kPendingConnectionColumns);
+  return with_connection([&](SqlConnection& connection) -> Result<core::PendingConnection> {
+    auto row = single_row(connection.run(sql, {std::string(id_hash)}), "pending connection");
+    if (!row) return row.error();
+    return pending_connection_from_row(*row);
+  });
+}
+
+Result<std::vector<core::PendingConnection>> SqlStore::take_expired_pending_connections(
+    core::Timestamp before, int limit) {
+  const auto sql = fmt::format(
+      "DELETE FROM pending_connections WHERE id_hash IN (SELECT id_hash FROM pending_connections "
+      "WHERE expires_at < oam_ts($1) ORDER BY expires_at LIMIT $2) RETURNING {}",
+      kPendingConnectionColumns);
+  return with_connection([&](SqlConnection& connection) {
+    return map_rows(connection.run(sql, {core::to_unix_ms(before), std::int64_t{limit}}),
+                    &pending_connection_from_row);
+  });
+}
+
 }  // namespace oauth_manager::store

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/integration.hpp"
 #include "core/outbox_job.hpp"
+#include "core/pending_connection.hpp"
 #include "core/refresh_backoff.hpp"
 #include "core/scope_info.hpp"
 #include "core/token_record.hpp"
@@ -110,6 +111,17 @@ class Store {
   virtual core::Result<core::AuthState> bind_state_to_browser(std::string_view flow_hash,
                                                               std::string_view browser_hash,
                                                               core::Timestamp now) = 0;
+
+  // Connect flows waiting for the application's confirmation ([connect] confirm_url).
+  virtual core::Status insert_pending_connection(const core::PendingConnection& pending) = 0;
+  // Deletes the pending connection and returns it, atomically: of concurrent takers exactly one
+  // gets it. not_found when unknown or taken already. Expiry is the caller's check.
+  virtual core::Result<core::PendingConnection> take_pending_connection(
+      std::string_view id_hash) = 0;
+  // Deletes up to `limit` pending connections that expired before `before` and returns them (so
+  // their grants can be revoked in the same transaction).
+  virtual core::Result<std::vector<core::PendingConnection>> take_expired_pending_connections(
+      core::Timestamp before, int limit) = 0;
 
   // Token sets sealed under another data key than `key_id` (for re-encryption), and how many.
   virtual core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(

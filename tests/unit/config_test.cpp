@@ -220,6 +220,39 @@ TEST(Config, OutboxSettingsHaveDefaultsAndBounds) {
   EXPECT_TRUE(has_problem(short_lease, "outbox.lease_seconds", "30")) << describe(short_lease);
 }
 
+TEST(Config, ConfirmUrlIsCheckedAndItsAbsenceWarnedAboutOffLoopback) {
+  const auto local = load_config(std::nullopt, with_required());
+  ASSERT_TRUE(local.config) << describe(local);
+  EXPECT_FALSE(local.config->connect.confirm_url);
+  EXPECT_EQ(local.config->connect.confirm_seconds, 300);
+  EXPECT_TRUE(config_warnings(*local.config).empty()) << "loopback: a developer's machine";
+
+  const auto exposed = load_config(
+      std::nullopt,
+      with_required({{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.com"}}));
+  ASSERT_TRUE(exposed.config) << describe(exposed);
+  const auto warnings = config_warnings(*exposed.config);
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_EQ(warnings[0].key, "connect.confirm_url");
+
+  const auto confirmed = load_config(
+      std::nullopt,
+      with_required({{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.com"},
+                     {"OAUTH_MANAGER_CONNECT_CONFIRM_URL", "https://app.example.com/oauth/confirm"},
+                     {"OAUTH_MANAGER_CONNECT_CONFIRM_SECONDS", "120"}}));
+  ASSERT_TRUE(confirmed.config) << describe(confirmed);
+  EXPECT_EQ(*confirmed.config->connect.confirm_url, "https://app.example.com/oauth/confirm");
+  EXPECT_EQ(confirmed.config->connect.confirm_seconds, 120);
+  EXPECT_TRUE(config_warnings(*confirmed.config).empty());
+
+  const auto bad =
+      load_config(std::nullopt,
+                  with_required({{"OAUTH_MANAGER_CONNECT_CONFIRM_URL", "http://app.example.com/c"},
+                                 {"OAUTH_MANAGER_CONNECT_CONFIRM_SECONDS", "5"}}));
+  EXPECT_TRUE(has_problem(bad, "connect.confirm_url", "https://")) << describe(bad);
+  EXPECT_TRUE(has_problem(bad, "connect.confirm_seconds", "between 30 and 3600")) << describe(bad);
+}
+
 TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
   TempDir dir;
   write_file(dir / "data.keys", "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" +
