@@ -29,50 +29,11 @@ http::Response json_body(int status, const nlohmann::json& body) {
                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-nlohmann::json provider_json(const providers::Provider& provider) {
-  auto scopes = nlohmann::json::array();
-  for (const auto& scope : provider.spec.scopes) {
-    scopes.push_back({{"name", scope.name}, {"description", scope.description}});
-  }
-  return {{"id", provider.spec.id},
-          {"display_name", provider.spec.display_name},
-          {"scopes", scopes},
-          {"default_scopes", provider.requested_by_default}};
-}
-
 Reply list_providers(providers::ProviderRegistry& registry, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   auto items = nlohmann::json::array();
   for (const auto& provider : registry.list()) items.push_back(provider_json(*provider));
   co_return json_body(200, {{"providers", items}});
-}
-
-core::Result<std::optional<std::vector<std::string>>> scopes_field(const nlohmann::json& body) {
-  const auto found = body.find("scopes");
-  if (found == body.end()) return std::optional<std::vector<std::string>>{};
-  if (!found->is_array() || found->size() > 100) {
-    return invalid("\"scopes\" must be an array of at most 100 strings");
-  }
-  std::vector<std::string> scopes;
-  for (const auto& scope : *found) {
-    if (!scope.is_string() || scope.get<std::string>().empty() ||
-        scope.get<std::string>().size() > 512) {
-      return invalid("\"scopes\" must hold non-empty strings");
-    }
-    scopes.push_back(scope.get<std::string>());
-  }
-  return std::optional<std::vector<std::string>>{std::move(scopes)};
-}
-
-core::Result<std::optional<std::string>> string_field(const nlohmann::json& body,
-                                                      const char* name) {
-  const auto found = body.find(name);
-  if (found == body.end() || found->is_null()) return std::optional<std::string>{};
-  if (!found->is_string() || found->get<std::string>().empty() ||
-      found->get<std::string>().size() > 2048) {
-    return invalid(fmt::format("\"{}\" must be a non-empty string", name));
-  }
-  return std::optional<std::string>{found->get<std::string>()};
 }
 
 Reply authorize(manager::ConnectFlow& flow, Call& call) {
@@ -81,16 +42,16 @@ Reply authorize(manager::ConnectFlow& flow, Call& call) {
   if (!body) co_return body.error();
   manager::ConnectRequest request;
   request.provider = call.request.path_params.at("provider");
-  auto scopes = scopes_field(*body);
+  auto scopes = string_list_member(*body, "scopes", 100);
   if (!scopes) co_return scopes.error();
   request.scopes = std::move(*scopes);
-  auto return_to = string_field(*body, "return_to");
+  auto return_to = string_member(*body, "return_to");
   if (!return_to) co_return return_to.error();
   request.return_to = std::move(*return_to);
-  auto user_id = string_field(*body, "user_id");
+  auto user_id = string_member(*body, "user_id");
   if (!user_id) co_return user_id.error();
   request.user_id = std::move(*user_id);
-  auto integration_id = string_field(*body, "integration_id");
+  auto integration_id = string_member(*body, "integration_id");
   if (!integration_id) co_return integration_id.error();
   request.integration_id = std::move(*integration_id);
   call.audit.user_id = request.user_id.value_or(call.caller.subject);
@@ -195,10 +156,9 @@ boost::asio::awaitable<http::Response> start_in_browser(manager::ConnectFlow& fl
 // confirm_url with this flow (the caller, or `user_id` with users:any).
 Reply confirm(manager::ConnectConfirmation& confirmation, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
-  auto body = call.request.body.empty() ? core::Result<nlohmann::json>(nlohmann::json::object())
-                                        : parse_json_object(call.request, {"user_id"});
+  auto body = parse_json_object(call.request, {"user_id"});
   if (!body) co_return body.error();
-  auto user_id = string_field(*body, "user_id");
+  auto user_id = string_member(*body, "user_id");
   if (!user_id) co_return user_id.error();
   auto user = manager::resolve_user(call.caller, *user_id);
   if (!user) co_return user.error();

@@ -67,9 +67,10 @@ Awaitable reject_unauthenticated(GuardServices& services, const EndpointPolicy& 
   co_return unauthenticated_response(error, request);
 }
 
-Awaitable guarded_call(GuardServices& services, const EndpointPolicy& policy,
-                       const CallHandler& handler, http::Request& request) {
-  auto caller = co_await services.authenticator.authenticate(request.header("authorization"));
+Awaitable guarded_call(GuardServices& services, const CallerSource& source,
+                       const EndpointPolicy& policy, const CallHandler& handler,
+                       http::Request& request) {
+  auto caller = co_await source(request);
   if (!caller) co_return co_await reject_unauthenticated(services, policy, request, caller.error());
 
   Call call{request, std::move(*caller), base_event(request, policy)};
@@ -131,11 +132,19 @@ http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Han
   };
 }
 
-http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler) {
-  return [&services, policy = std::move(policy),
+http::Handler protect_with(GuardServices& services, CallerSource source, EndpointPolicy policy,
+                           CallHandler handler) {
+  return [&services, source = std::move(source), policy = std::move(policy),
           handler = std::move(handler)](http::Request& request) -> Awaitable {
-    co_return co_await guarded_call(services, policy, handler, request);
+    co_return co_await guarded_call(services, source, policy, handler, request);
   };
+}
+
+http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler) {
+  CallerSource jwt = [&services](const http::Request& request) {
+    return services.authenticator.authenticate(request.header("authorization"));
+  };
+  return protect_with(services, std::move(jwt), std::move(policy), std::move(handler));
 }
 
 }  // namespace oauth_manager::api

@@ -45,6 +45,14 @@ struct EndpointPolicy {
 // requests are rate limited per client ip before they can write audit events.
 http::Handler protect(GuardServices& services, EndpointPolicy policy, CallHandler handler);
 
+// Who a request's credentials name (unauthenticated when they name nobody).
+using CallerSource =
+    std::function<boost::asio::awaitable<core::Result<core::Caller>>(const http::Request&)>;
+
+// protect(), with another kind of credential than the JWT (the connect page's session token).
+http::Handler protect_with(GuardServices& services, CallerSource source, EndpointPolicy policy,
+                           CallHandler handler);
+
 // An anonymous endpoint (the OAuth callback) limited per client IP in its own `bucket`, so a
 // flood of fake callbacks cannot buy a database write each without bound.
 http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Handler handler);

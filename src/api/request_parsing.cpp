@@ -124,4 +124,36 @@ std::optional<std::string> optional_param(const QueryParams& params, const std::
   return found->second;
 }
 
+core::Result<std::optional<std::string>> string_member(const nlohmann::json& body,
+                                                       const char* name) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::optional<std::string>{};
+  if (!found->is_string() || found->get<std::string>().empty() ||
+      found->get<std::string>().size() > 2048) {
+    return core::make_error(core::Code::invalid_request,
+                            fmt::format("\"{}\" must be a non-empty string", name));
+  }
+  return std::optional<std::string>{found->get<std::string>()};
+}
+
+core::Result<std::optional<std::vector<std::string>>> string_list_member(const nlohmann::json& body,
+                                                                         const char* name,
+                                                                         std::size_t max_items) {
+  const auto found = body.find(name);
+  if (found == body.end() || found->is_null()) return std::optional<std::vector<std::string>>{};
+  const auto refused = core::make_error(
+      core::Code::invalid_request,
+      fmt::format("\"{}\" must be an array of at most {} non-empty strings", name, max_items));
+  if (!found->is_array() || found->size() > max_items) return refused;
+  std::vector<std::string> items;
+  for (const auto& item : *found) {
+    if (!item.is_string() || item.get<std::string>().empty() ||
+        item.get<std::string>().size() > 512) {
+      return refused;
+    }
+    items.push_back(item.get<std::string>());
+  }
+  return std::optional<std::vector<std::string>>{std::move(items)};
+}
+
 }  // namespace oauth_manager::api

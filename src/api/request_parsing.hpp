@@ -32,6 +32,15 @@ core::Result<QueryParams> parse_query_any(std::string_view query);
 core::Result<nlohmann::json> parse_json_object(const http::Request& request,
                                                const std::vector<std::string_view>& allowed);
 
+// Typed readers for JSON body members; absent (or null) is nullopt, anything else but a
+// non-empty string of at most 2048 bytes (or an array of at most `max_items` such strings of at
+// most 512 bytes) is invalid_request naming the member.
+core::Result<std::optional<std::string>> string_member(const nlohmann::json& body,
+                                                       const char* name);
+core::Result<std::optional<std::vector<std::string>>> string_list_member(const nlohmann::json& body,
+                                                                         const char* name,
+                                                                         std::size_t max_items);
+
 // Typed readers for query values; invalid_request naming the parameter otherwise.
 core::Result<int> integer_param(const QueryParams& params, const std::string& name, int fallback,
                                 int low, int high);

@@ -36,6 +36,17 @@ nlohmann::json integration_json(const manager::IntegrationView& view) {
   };
 }
 
+nlohmann::json provider_json(const providers::Provider& provider) {
+  auto scopes = nlohmann::json::array();
+  for (const auto& scope : provider.spec.scopes) {
+    scopes.push_back({{"name", scope.name}, {"description", scope.description}});
+  }
+  return {{"id", provider.spec.id},
+          {"display_name", provider.spec.display_name},
+          {"scopes", scopes},
+          {"default_scopes", provider.requested_by_default}};
+}
+
 nlohmann::json consent_json(const core::Consent& consent) {
   return {
       {"id", consent.id},

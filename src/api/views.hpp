@@ -5,12 +5,14 @@
 #include "core/audit_event.hpp"
 #include "core/consent.hpp"
 #include "manager/record_queries.hpp"
+#include "providers/provider.hpp"
 #include "store/audit_chain.hpp"
 
 namespace oauth_manager::api {
 
 // The JSON shapes of the API (documented in the OpenAPI document). None holds a token.
 nlohmann::json integration_json(const manager::IntegrationView& view);
+nlohmann::json provider_json(const providers::Provider& provider);
 nlohmann::json consent_json(const core::Consent& consent);
 nlohmann::json audit_event_json(const core::AuditEvent& event);
 nlohmann::json chain_verification_json(const store::ChainVerification& verification);

@@ -4,9 +4,11 @@
 #include "api/health_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/record_routes.hpp"
+#include "api/session_routes.hpp"
 #include "api/token_routes.hpp"
 #include "net/jwks_key_source.hpp"
 #include "store/open_store.hpp"
+#include "web/connect_page.hpp"
 
 namespace oauth_manager::app {
 namespace {
@@ -63,6 +65,14 @@ manager::RefresherSettings refresher_settings(const config::TokensConfig& tokens
   return settings;
 }
 
+manager::ConnectSettings connect_settings(const config::Config& config) {
+  manager::ConnectSettings settings{config.server.public_url, std::chrono::seconds(600),
+                                    config.server.allowed_return_urls};
+  // The hosted connect page is where its own flows come back to.
+  settings.allowed_return_urls.push_back(config.server.public_url + "/connect");
+  return settings;
+}
+
 manager::ConfirmSettings confirm_settings(const config::ConnectConfig& connect) {
   return manager::ConfirmSettings{connect.confirm_url,
                                   std::chrono::seconds(connect.confirm_seconds)};
@@ -102,9 +112,12 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       confirmation_(*store_, database_blocking_, keyring_, connection_writer_, audit_, clock_,
                     random_, confirm_settings(config.connect)),
       connect_flow_(*store_, database_blocking_, registry_, keyring_, connection_writer_, audit_,
-                    clock_, random_,
-                    manager::ConnectSettings{config.server.public_url, std::chrono::seconds(600),
-                                             config.server.allowed_return_urls}),
+                    clock_, random_, connect_settings(config)),
+      connect_sessions_(
+          *store_, database_blocking_, registry_, clock_, random_,
+          manager::ConnectSessionSettings{config.server.public_url,
+                                          std::chrono::seconds(config.connect.session_seconds),
+                                          config.server.allowed_return_urls}),
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
                       token_settings(config.tokens)),
       token_service_(*store_, database_blocking_, refresh_engine_),
@@ -153,6 +166,10 @@ Service::Service(const config::Config& config, const core::Clock& clock,
   api::add_record_routes(router_, *guard_, records_);
   api::add_connect_routes(router_, *guard_, registry_, connect_flow_, confirmation_);
   api::add_token_routes(router_, *guard_, token_service_, disconnect_, records_);
+  api::add_session_routes(
+      router_, *guard_,
+      api::SessionServices{connect_sessions_, registry_, connect_flow_, records_, disconnect_});
+  web::add_connect_page_routes(router_);
 }
 
 core::Status Service::sync_scope_catalog() {

@@ -20,6 +20,7 @@
 #include "http/router.hpp"
 #include "manager/background_refresher.hpp"
 #include "manager/connect_flow.hpp"
+#include "manager/connect_sessions.hpp"
 #include "manager/disconnect.hpp"
 #include "manager/record_queries.hpp"
 #include "manager/refresh_engine.hpp"
@@ -92,6 +93,7 @@ class Service {
   manager::ConnectionWriter connection_writer_;
   manager::ConnectConfirmation confirmation_;
   manager::ConnectFlow connect_flow_;
+  manager::ConnectSessions connect_sessions_;
   manager::RefreshEngine refresh_engine_;
   manager::TokenService token_service_;
   events::OutboxWorker outbox_;

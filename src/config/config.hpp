@@ -103,7 +103,8 @@ struct ConnectConfig {
   // When set, a finished flow is held until the application confirms its user there (see
   // docs/security.md): the browser goes to confirm_url?flow=<one-time id>.
   std::optional<std::string> confirm_url;
-  int confirm_seconds = 300;  // how long a finished flow waits for its confirmation
+  int confirm_seconds = 300;   // how long a finished flow waits for its confirmation
+  int session_seconds = 1800;  // how long a connect session (the hosted page's grant) lives
 };
 
 // Token lifecycle settings.

@@ -73,6 +73,7 @@ constexpr std::array kKeys = {
     KeySpec{"outbox", "lease_seconds", Kind::integer},
     KeySpec{"connect", "confirm_url", Kind::string},
     KeySpec{"connect", "confirm_seconds", Kind::integer},
+    KeySpec{"connect", "session_seconds", Kind::integer},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},

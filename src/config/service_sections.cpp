@@ -219,6 +219,9 @@ void ConfigBuilder::build_connect(ConnectConfig& connect) {
   // revoked soon.
   connect.confirm_seconds =
       integer_in_range("connect", "confirm_seconds", connect.confirm_seconds, 30, 3600);
+  // A person reading the page, connecting two or three accounts; not a standing credential.
+  connect.session_seconds =
+      integer_in_range("connect", "session_seconds", connect.session_seconds, 60, 24 * 3600);
 }
 
 void ConfigBuilder::build_log(LogConfig& log) {

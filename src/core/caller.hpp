@@ -28,13 +28,17 @@ struct Caller {
   std::vector<std::string> roles;
   std::set<Permission> granted;
   std::optional<std::string> session_id;
+  // Set when the hosted connect page calls with a connect session's token instead of a JWT.
+  std::optional<std::string> connect_session_id;
 
   bool can(Permission permission) const;
   // The caller's own records, or anyone's with users:any (or admin).
   bool may_act_for(std::string_view user_id) const;
   bool may_act_for_anyone() const { return can(Permission::users_any); }
   // How the audit trail names this caller.
-  std::string actor() const { return "sub:" + subject; }
+  std::string actor() const {
+    return connect_session_id ? "connect_session:" + *connect_session_id : "sub:" + subject;
+  }
 };
 
 }  // namespace oauth_manager::core

@@ -12,7 +12,13 @@ namespace oauth_manager::manager {
 
 boost::asio::awaitable<core::Result<int>> StatePurger::purge_once() {
   const auto now = clock_.now();
-  auto states = co_await blocking_.run([this, now] { return store_.delete_expired_states(now); });
+  auto states = co_await blocking_.run([this, now]() -> core::Result<int> {
+    auto deleted = store_.delete_expired_states(now);
+    if (!deleted) return deleted;
+    auto sessions = store_.delete_expired_connect_sessions(now);
+    if (!sessions) return sessions;
+    return *deleted + *sessions;
+  });
   if (!states || confirmation_ == nullptr) co_return states;
   auto held = co_await confirmation_->purge_expired();
   if (!held) co_return held.error();

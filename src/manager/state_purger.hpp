@@ -20,7 +20,7 @@ namespace oauth_manager::manager {
 // Deletes authorization states that expired (used or not): they are worth nothing after their
 // expiry, and without this every abandoned or forged flow would stay in the database for good.
 // Every replica may run it; the DELETE is idempotent. Held connect flows nobody confirmed in
-// time go too, their grants revoked.
+// time go too, their grants revoked, and expired connect sessions.
 class StatePurger {
  public:
   StatePurger(store::Store& store, core::BlockingPool& blocking, const core::Clock& clock,

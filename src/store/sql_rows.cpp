@@ -132,6 +132,21 @@ core::PendingConnection pending_connection_from_row(const SqlRow& row) {
   return pending;
 }
 
+core::ConnectSession connect_session_from_row(const SqlRow& row) {
+  core::ConnectSession session;
+  session.id = row.text(0);
+  session.token_hash = row.text(1);
+  session.user_id = row.text(2);
+  session.providers = core::split_scopes(row.text(3));
+  session.return_to = row.optional_text(4);
+  session.integration_id = row.optional_text(5);
+  session.created_by = row.text(6);
+  session.created_at = core::from_unix_ms(row.integer(7));
+  session.expires_at = core::from_unix_ms(row.integer(8));
+  session.revoked_at = optional_time(row, 9);
+  return session;
+}
+
 Result<SqlRow> single_row(Result<SqlResult> result, std::string_view what) {
   if (!result) return result.error();
   if (result->rows.empty()) {

@@ -7,6 +7,7 @@
 
 #include "core/audit_event.hpp"
 #include "core/auth_state.hpp"
+#include "core/connect_session.hpp"
 #include "core/consent.hpp"
 #include "core/integration.hpp"
 #include "core/outbox_job.hpp"
@@ -41,6 +42,9 @@ inline constexpr std::string_view kStateColumns =
     "browser_hash, reconnect_integration_id";
 inline constexpr std::string_view kPendingConnectionColumns =
     "id_hash, user_id, provider, payload_ct, oam_ms(created_at), oam_ms(expires_at)";
+inline constexpr std::string_view kConnectSessionColumns =
+    "id, token_hash, user_id, providers, return_to, integration_id, created_by, "
+    "oam_ms(created_at), oam_ms(expires_at), oam_ms(revoked_at)";
 inline constexpr std::string_view kOutboxColumns =
     "id, kind, payload, attempts, oam_ms(created_at), oam_ms(due_at), lease_owner, "
     "oam_ms(lease_until), last_error";
@@ -52,6 +56,7 @@ core::AuditEvent audit_from_row(const SqlRow& row);
 core::AuthState state_from_row(const SqlRow& row);
 core::OutboxJob outbox_job_from_row(const SqlRow& row);
 core::PendingConnection pending_connection_from_row(const SqlRow& row);
+core::ConnectSession connect_session_from_row(const SqlRow& row);
 
 // The first row, or not_found naming `what`.
 core::Result<SqlRow> single_row(core::Result<SqlResult> result, std::string_view what);

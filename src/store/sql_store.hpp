@@ -62,6 +62,12 @@ class SqlStore final : public Store {
   core::Result<std::vector<core::PendingConnection>> take_expired_pending_connections(
       core::Timestamp before, int limit) override;
 
+  core::Status insert_connect_session(const core::ConnectSession& session) override;
+  core::Result<core::ConnectSession> get_connect_session(std::string_view id) override;
+  core::Result<core::ConnectSession> find_connect_session(std::string_view token_hash) override;
+  core::Status revoke_connect_session(std::string_view id, core::Timestamp now) override;
+  core::Result<int> delete_expired_connect_sessions(core::Timestamp before) override;
+
   core::Status mark_refreshed(std::string_view id, core::Timestamp now) override;
   core::Status set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,
                                   core::Timestamp now) override;

@@ -8,6 +8,7 @@
 
 #include "core/audit_event.hpp"
 #include "core/auth_state.hpp"
+#include "core/connect_session.hpp"
 #include "core/consent.hpp"
 #include "core/error.hpp"
 #include "core/integration.hpp"
@@ -122,6 +123,16 @@ class Store {
   // their grants can be revoked in the same transaction).
   virtual core::Result<std::vector<core::PendingConnection>> take_expired_pending_connections(
       core::Timestamp before, int limit) = 0;
+
+  // Connect sessions (the hosted connect page's grants).
+  virtual core::Status insert_connect_session(const core::ConnectSession& session) = 0;
+  virtual core::Result<core::ConnectSession> get_connect_session(std::string_view id) = 0;
+  // The session whose token hashes to `token_hash`, revoked or expired ones included (the
+  // caller decides); not_found when there is none.
+  virtual core::Result<core::ConnectSession> find_connect_session(std::string_view token_hash) = 0;
+  // Marks the session revoked; not_found when unknown or revoked already.
+  virtual core::Status revoke_connect_session(std::string_view id, core::Timestamp now) = 0;
+  virtual core::Result<int> delete_expired_connect_sessions(core::Timestamp before) = 0;
 
   // Token sets sealed under another data key than `key_id` (for re-encryption), and how many.
   virtual core::Result<std::vector<core::TokenRecord>> list_tokens_not_under(

@@ -107,6 +107,12 @@ Reply ApiHarness::post(const std::string& target, const std::optional<std::strin
   return exchange(request + "\r\n" + json_body);
 }
 
+Reply ApiHarness::del(const std::string& target, const std::optional<std::string>& token) const {
+  std::string request = "DELETE " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
+  if (token) request += "Authorization: Bearer " + *token + "\r\n";
+  return exchange(request + "\r\n");
+}
+
 std::vector<core::AuditEvent> ApiHarness::audit_events() {
   // Token reads are written in batches: what is still queued belongs to the trail already.
   if (auto flushed = service_->flush_audit(); !flushed) {

@@ -66,6 +66,7 @@ class ApiHarness {
                  const OpenedStartLink& link) const;
   Reply post(const std::string& target, const std::optional<std::string>& token,
              const std::string& json_body) const;
+  Reply del(const std::string& target, const std::optional<std::string>& token) const;
   std::vector<core::AuditEvent> audit_events();
 
  private:
