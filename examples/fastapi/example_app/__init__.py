@@ -1,0 +1,1 @@
+"""A FastAPI application that connects its users' accounts through oauth-manager."""
