@@ -481,15 +481,7 @@ class Scenarios:
 
     def the_connect_page_opens(self) -> None:
         alice_jwt = self.stack.mint_token("alice", "user")
-        try:
-            probe = self.service.create_connect_session(alice_jwt)
-        except OAuthManagerError as error:
-            if error.status != 404:
-                raise
-            # TODO(issue 13 §5): remove once POST /v1/connect-sessions is in main.
-            print("SKIPPED (not a failure): the hosted connect page check; this oauth-manager "
-                  "answers POST /v1/connect-sessions with 404 (not built yet)", flush=True)
-            return
+        probe = self.service.create_connect_session(alice_jwt)
         self.service.revoke_connect_session(alice_jwt, probe.id)
         opened = self.alice.post("/connect")
         check(opened.status_code == 303 and location(opened).startswith(
