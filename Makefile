@@ -28,12 +28,16 @@ var/dev-jwt.secret:
 run: build var/dev.keys var/dev-jwt.secret
 	$(BUILD_DIR)/oauth-manager serve --config $(CONFIG)
 
-# The test peers from the npm registry, exactly as package-lock.json pins them.
+# The test peers and the browser-test driver from the npm registry, exactly as package-lock.json
+# pins them (playwright-core drives Debian's chromium; it never downloads a browser).
 PEER_DIR = tests/peers/oidc-provider
+BROWSER_TEST_DIR = tests/browser
 $(PEER_DIR)/node_modules/.package-lock.json: $(PEER_DIR)/package-lock.json | deps
 	npm ci --prefix $(PEER_DIR) --no-audit --no-fund
+$(BROWSER_TEST_DIR)/node_modules/.package-lock.json: $(BROWSER_TEST_DIR)/package-lock.json | deps
+	npm ci --prefix $(BROWSER_TEST_DIR) --no-audit --no-fund
 
-test-peers: $(PEER_DIR)/node_modules/.package-lock.json
+test-peers: $(PEER_DIR)/node_modules/.package-lock.json $(BROWSER_TEST_DIR)/node_modules/.package-lock.json
 
 test: build test-peers
 	./scripts/with-test-services ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2

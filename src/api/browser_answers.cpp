@@ -64,13 +64,15 @@ http::Response browser_problem(const core::Error& error, const http::Request& re
   page.content_type = "text/html; charset=utf-8";
   page.headers = problem.headers;
   page.headers.emplace_back("Content-Security-Policy",
-                            "default-src 'none'; base-uri 'none'; form-action 'none'; "
-                            "frame-ancestors 'none'");
+                            "default-src 'none'; style-src 'self'; base-uri 'none'; "
+                            "form-action 'none'; frame-ancestors 'none'");
   page.body = fmt::format(
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>{0}</title></head>\n<body><main><h1>{0}</h1><p>{1}</p>"
-      "<p><small>Error code <code>{2}</code>{3}</small></p></main></body></html>\n",
+      "<link rel=\"stylesheet\" href=\"/connect/connect.css\">"
+      "<title>{0}</title></head>\n<body><main><h1>{0}</h1><p class=\"message error\">{1}</p>"
+      "<p class=\"muted\"><small>Error code <code>{2}</code>{3}</small></p></main></body>"
+      "</html>\n",
       html_escaped(field("title")), html_escaped(field("detail")), html_escaped(field("code")),
       request.request_id.empty()
           ? std::string()

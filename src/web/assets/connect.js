@@ -74,11 +74,22 @@ async function call(token, method, path, body) {
   return answer;
 }
 
-// The scope names in words, from the provider's catalog; a scope it does not describe is shown
-// by its name.
+// OpenID Connect's standard scopes (OIDC Core §5.4, §11), for a provider the catalog does not
+// describe.
+const STANDARD_SCOPE_WORDS = {
+  openid: 'Confirm who you are',
+  email: 'See your email address',
+  profile: 'See your name and basic profile',
+  address: 'See your postal address',
+  phone: 'See your phone number',
+  offline_access: 'Keep access while you are away',
+};
+
+// The scope names in words, from the provider's catalog; a scope nobody describes is shown by
+// its name.
 function describeScopes(provider, names) {
   const words = new Map((provider ? provider.scopes : []).map((s) => [s.name, s.description]));
-  return names.map((name) => words.get(name) || name);
+  return names.map((name) => words.get(name) || STANDARD_SCOPE_WORDS[name] || name);
 }
 
 function fillList(list, items) {

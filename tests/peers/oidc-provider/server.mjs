@@ -4,8 +4,11 @@
 // (no person at a browser): the account is the authorization request's login_hint (default
 // "test-user"), and login_hint "deny" makes the user refuse consent (access_denied).
 //
+// With INTERACTIVE=1 a person (or a browser test) goes through oidc-provider's own login and
+// consent pages instead (its devInteractions: any login name, any password).
+//
 // Environment: CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-separated),
-// ACCESS_TOKEN_TTL (seconds, default 3600). Prints one JSON line {"issuer": "..."} when ready.
+// ACCESS_TOKEN_TTL (seconds, default 3600), INTERACTIVE. Prints one JSON line {"issuer": "..."} when ready.
 // POST /test/ttl?seconds=N sets the lifetime of access tokens issued from then on.
 // GET /test/stats answers how many grants of each type succeeded (authorization_code,
 // refresh_token) and how many revocation requests succeeded.
@@ -13,6 +16,7 @@ import http from 'node:http';
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
+const interactive = process.env.INTERACTIVE === '1';
 const stats = { authorization_code: 0, refresh_token: 0, revoked: 0 };
 // Access token lifetime in seconds; POST /test/ttl?seconds=N changes it for tokens issued next.
 let accessTokenTtl = Number(process.env.ACCESS_TOKEN_TTL || 3600);
@@ -50,14 +54,14 @@ async function main() {
     conformIdTokenClaims: false,
     pkce: { methods: ['S256'], required: () => true },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: interactive },
       revocation: { enabled: true },
     },
     ttl: { AccessToken: () => accessTokenTtl },
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     findAccount: async (ctx, id) => account(id),
-    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    ...(interactive ? {} : { interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` } }),
   });
   provider.on('grant.success', (ctx) => {
     const type = ctx.oidc.params.grant_type;
@@ -83,7 +87,7 @@ async function main() {
       return;
     }
     const match = ctx.path.match(/^\/interaction\/([^/]+)$/);
-    if (!match) return next();
+    if (!match || interactive) return next();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const hint = details.params.login_hint || 'test-user';
     let result;
