@@ -6,6 +6,7 @@
 #include "api/record_routes.hpp"
 #include "api/session_routes.hpp"
 #include "api/token_routes.hpp"
+#include "demo/demo_routes.hpp"
 #include "net/jwks_key_source.hpp"
 #include "store/open_store.hpp"
 #include "web/connect_page.hpp"
@@ -170,6 +171,19 @@ Service::Service(const config::Config& config, const core::Clock& clock,
       router_, *guard_,
       api::SessionServices{connect_sessions_, registry_, connect_flow_, records_, disconnect_});
   web::add_connect_page_routes(router_);
+  if (config.demo.enabled) add_demo(config);
+}
+
+void Service::add_demo(const config::Config& config) {
+  const auto& public_url = config.server.public_url;
+  demo_provider_ = std::make_unique<demo::DemoProvider>(
+      demo::DemoSettings{public_url + "/demo", config.demo.client_id, config.demo.client_secret,
+                         public_url + "/v1/oauth/callback/demo"},
+      clock_, random_);
+  std::optional<std::string> secret;
+  if (config.auth.hs256_secret) secret = std::string(config.auth.hs256_secret->view());
+  demo::add_demo_routes(router_, *demo_provider_, connect_sessions_,
+                        demo::DemoRoutesSettings{public_url, config.auth.audience, secret});
 }
 
 core::Status Service::sync_scope_catalog() {

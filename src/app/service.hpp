@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/openssl_random.hpp"
+#include "demo/demo_provider.hpp"
 #include "events/audit_writer.hpp"
 #include "events/batching_audit_writer.hpp"
 #include "events/outbox_worker.hpp"
@@ -71,6 +72,7 @@ class Service {
           std::unique_ptr<store::Store> store);
   std::shared_ptr<crypto::KeySource> make_key_source(const config::AuthConfig& auth);
   std::unique_ptr<auth::RateLimiter> make_rate_limiter(const config::RateLimitConfig& limits);
+  void add_demo(const config::Config& config);
 
   const core::Clock& clock_;
   crypto::OpenSslRandom random_;
@@ -104,6 +106,7 @@ class Service {
   std::unique_ptr<net::HttpClient> webhook_http_;
   std::unique_ptr<events::WebhookSender> webhook_sender_;
   std::unique_ptr<events::WebhookOutbox> webhook_outbox_;
+  std::unique_ptr<demo::DemoProvider> demo_provider_;  // [demo] enabled only
   bool background_refresh_ = false;
   http::Router router_;
 };

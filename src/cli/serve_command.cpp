@@ -46,6 +46,13 @@ bool prepare_database(store::Store& store, bool migrate) {
 
 int serve_command(const config::Config& config) {
   log::configure(config.log.level, config.log.format);
+  if (config.demo.enabled) {
+    log::warn("demo.enabled",
+              {{"open", config.server.public_url + "/demo"},
+               {"message",
+                "the demo provider signs in anyone who types a name; it is for trying "
+                "oauth-manager on this machine ([demo] enabled = false turns it off)"}});
+  }
   for (const auto& warning : config::config_warnings(config)) {
     log::warn("config.warning", {{"key", warning.key}, {"message", warning.message}});
   }

@@ -107,6 +107,14 @@ struct ConnectConfig {
   int session_seconds = 1800;  // how long a connect session (the hosted page's grant) lives
 };
 
+// A demo OpenID Connect provider inside the service (id "demo"), for trying it on this machine
+// with no provider account. Refused unless the service listens on loopback.
+struct DemoConfig {
+  bool enabled = false;
+  std::string client_id = "oauth-manager-demo";
+  std::string client_secret;  // made at start-up: the demo provider and its client share it
+};
+
 // Token lifecycle settings.
 struct TokensConfig {
   int assumed_lifetime_seconds = 3600;  // a token response without expires_in
@@ -142,6 +150,7 @@ struct Config {
   WebhooksConfig webhooks;
   OutboxConfig outbox;
   ConnectConfig connect;
+  DemoConfig demo;
   LogConfig log;
 };
 

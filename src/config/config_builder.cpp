@@ -11,6 +11,7 @@ ConfigLoad ConfigBuilder::build() {
   build_auth(config.auth, config.redis);
   build_rate_limit(config.rate_limit, config.redis);
   build_return_urls(config.server);
+  build_demo(config.demo, config.server);
   build_providers(config.providers, config.server);
   build_net(config.net);
   build_tokens(config.tokens);

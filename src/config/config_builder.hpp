@@ -79,6 +79,8 @@ class ConfigBuilder {
   void build_tokens(TokensConfig& tokens);
   void build_audit(AuditConfig& audit);
   void build_connect(ConnectConfig& connect);
+  // Before build_providers: an enabled demo adds the provider "demo".
+  void build_demo(DemoConfig& demo, const ServerConfig& server);
   void build_outbox(OutboxConfig& outbox);
   void build_webhooks(WebhooksConfig& webhooks);
   std::optional<std::string> non_empty_string(std::string_view section, std::string_view key);

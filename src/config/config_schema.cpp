@@ -74,6 +74,7 @@ constexpr std::array kKeys = {
     KeySpec{"connect", "confirm_url", Kind::string},
     KeySpec{"connect", "confirm_seconds", Kind::integer},
     KeySpec{"connect", "session_seconds", Kind::integer},
+    KeySpec{"demo", "enabled", Kind::boolean},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
     KeySpec{"log", "level", Kind::string},

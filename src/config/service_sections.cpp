@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include "crypto/openssl_random.hpp"
+#include "crypto/pkce.hpp"
 #include "net/redis_client.hpp"
 #include "net/url.hpp"
 #include "providers/provider.hpp"
@@ -222,6 +224,39 @@ void ConfigBuilder::build_connect(ConnectConfig& connect) {
   // A person reading the page, connecting two or three accounts; not a standing credential.
   connect.session_seconds =
       integer_in_range("connect", "session_seconds", connect.session_seconds, 60, 24 * 3600);
+}
+
+void ConfigBuilder::build_demo(DemoConfig& demo, const ServerConfig& server) {
+  if (const auto* enabled = raw<bool>("demo", "enabled")) demo.enabled = *enabled;
+  if (!demo.enabled) return;
+  const auto listen = net::parse_url("http://" +
+                                     (server.listen_host.find(':') == std::string::npos
+                                          ? server.listen_host
+                                          : "[" + server.listen_host + "]") +
+                                     "/");
+  const auto public_url = net::parse_url(server.public_url);
+  if (!listen || !listen->loopback_host() || !public_url || !public_url->loopback_host()) {
+    problem("demo.enabled",
+            "the demo provider signs anyone in who types a name: it runs only when server.listen "
+            "and server.public_url are loopback addresses (127.0.0.1, ::1, localhost)");
+    demo.enabled = false;
+    return;
+  }
+  if (raw_.count("providers.demo.client_id") != 0) {
+    problem("providers.demo", "\"demo\" is the demo provider's id while [demo] is enabled");
+    return;
+  }
+  // Made fresh at each start: nothing outside this process needs it.
+  crypto::OpenSslRandom random;
+  demo.client_secret = crypto::new_random_token(random);
+  // The demo provider as any OpenID provider is configured: by its issuer, discovered.
+  raw_["providers.demo.issuer"] = server.public_url + "/demo";
+  raw_["providers.demo.display_name"] = std::string("Demo provider");
+  raw_["providers.demo.client_id"] = demo.client_id;
+  raw_["providers.demo.client_secret"] = demo.client_secret;
+  raw_["providers.demo.allow_insecure_loopback"] = true;
+  raw_["providers.demo.scopes"] =
+      std::vector<std::string>{"openid", "email", "profile", "offline_access"};
 }
 
 void ConfigBuilder::build_log(LogConfig& log) {

@@ -280,3 +280,67 @@ describe('with [connect] confirm_url', { skip }, () => {
     await dave.close();
   });
 });
+
+// §6: from `make run` to a token with no provider account: /demo, the demo provider's own
+// login and consent pages, the page's ready curl command, disconnect.
+describe('the five-minute demo', { skip }, () => {
+  let service;
+  let browser;
+
+  before(async () => {
+    service = await startService({ OAUTH_MANAGER_DEMO_ENABLED: 'true' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    service?.stop();
+  });
+
+  test('connects a demo account, fetches its token with the shown command, disconnects', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${service.baseUrl}/demo`);
+    await page.getByRole('button', { name: 'Connect Demo provider' }).click();
+    await page.getByLabel('Your name').fill('Ada Lovelace');
+    await page.screenshot({ path: screenshotPath('demo-login-desktop.png') });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('status').getByText('The account is connected.').waitFor();
+    await page.getByText('ada-lovelace@demo.invalid').waitFor();
+
+    const command = await page.locator('#demo-commands code').first().textContent();
+    await page.screenshot({ path: screenshotPath('demo-connected-desktop.png'), fullPage: true });
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: screenshotPath('demo-connected-360.png'), fullPage: true });
+    // What the command does, done here: the URL, the JWT and the body it names.
+    const url = /curl -s -X POST '([^']+)'/.exec(command)[1];
+    const jwt = /Bearer ([^']+)'/.exec(command)[1];
+    const body = /-d '([^']+)'/.exec(command)[1];
+    const fetched = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
+      body,
+    });
+    assert.equal(fetched.status, 200, await fetched.clone().text());
+    const token = await fetched.json();
+    assert.ok(token.access_token.length >= 40);
+
+    // A refresh goes through the demo provider's token endpoint and rotates its refresh token.
+    const { integration_id: id } = JSON.parse(body);
+    const refreshed = await service.api('POST', `/v1/integrations/${id}/refresh`, service.jwt('demo-user'), {});
+    assert.equal(refreshed.status, 200, refreshed.text);
+
+    await page.getByRole('button', { name: /^Disconnect Demo provider/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('status').getByText('Demo provider is disconnected.').waitFor();
+    const after = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
+      body,
+    });
+    assert.notEqual(after.status, 200, 'no token after the disconnect');
+    assert.match(service.log(), /"event":"demo\.enabled"/, 'the log says the demo is on, with its link');
+    await context.close();
+  });
+});

@@ -5,6 +5,7 @@
 'use strict';
 
 const TOKEN_KEY = 'oam_connect_session';
+const DEMO_KEY = 'oam_connect_demo';
 
 const OUTCOME_WORDS = {
   connected: 'The account is connected.',
@@ -22,6 +23,7 @@ function takeSessionToken() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   const fromLink = fragment.get('session');
   if (fromLink) sessionStorage.setItem(TOKEN_KEY, fromLink);
+  if (fromLink && fragment.get('demo') === '1') sessionStorage.setItem(DEMO_KEY, '1');
   if (window.location.hash) {
     history.replaceState(null, '', window.location.pathname + window.location.search);
   }
@@ -117,6 +119,7 @@ class ConnectPage {
     this.providers = new Map(session.providers.map((p) => [p.id, p]));
     this.renderIntegrations(session.integrations, session.reconnect_integration_id);
     this.renderProviders(session.providers);
+    if (sessionStorage.getItem(DEMO_KEY) === '1') await this.renderDemo(session.integrations);
     if (session.return_to) {
       document.getElementById('back-link').href = session.return_to;
       document.getElementById('back').hidden = false;
@@ -169,6 +172,31 @@ class ConnectPage {
     });
     document.getElementById('connected').replaceChildren(...cards);
     document.getElementById('connected-empty').hidden = cards.length > 0;
+  }
+
+  // The demo only (GET /demo opened this page): a ready command per connected account.
+  async renderDemo(integrations) {
+    const section = document.getElementById('demo');
+    section.hidden = integrations.length === 0;
+    if (section.hidden) return;
+    let demo;
+    try {
+      demo = await call(this.token, 'GET', '/demo/curl');
+    } catch (error) {
+      document.getElementById('demo-commands').textContent = error.message;
+      return;
+    }
+    const commands = integrations.map((integration) => {
+      const block = document.createElement('pre');
+      const code = document.createElement('code');
+      code.textContent = `curl -s -X POST '${demo.tokens_url}' \\\n` +
+        `  -H 'Authorization: Bearer ${demo.service_jwt}' \\\n` +
+        "  -H 'Content-Type: application/json' \\\n" +
+        `  -d '{"integration_id":"${integration.id}"}'`;
+      block.append(code);
+      return block;
+    });
+    document.getElementById('demo-commands').replaceChildren(...commands);
   }
 
   // A full-page navigation to our start link, which goes on to the provider and comes back here.
