@@ -164,7 +164,8 @@ Reply confirm(manager::ConnectConfirmation& confirmation, Call& call) {
   if (!user) co_return user.error();
   call.audit.user_id = *user;
   const auto& flow_id = call.request.path_params.at("flow");
-  auto confirmed = co_await confirmation.confirm(flow_id, *user);
+  const auto actor = call.caller.actor();
+  auto confirmed = co_await confirmation.confirm(flow_id, *user, actor);
   if (!confirmed) co_return confirmed.error();
   call.audit.integration_id = confirmed->integration.id;
   nlohmann::json answer = {

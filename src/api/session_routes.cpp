@@ -106,7 +106,8 @@ Reply describe_session(SessionServices& services, Call& call) {
       providers.push_back(provider_json(*provider));
     }
   }
-  const auto& user = session->user_id;
+  // A named optional, not one made inside the co_await (GCC bug 99576).
+  const std::optional<std::string> user = session->user_id;
   auto views = co_await services.records.integrations(call.caller, user);
   if (!views) co_return views.error();
   auto integrations = nlohmann::json::array();
@@ -116,7 +117,7 @@ Reply describe_session(SessionServices& services, Call& call) {
     if (!manager::ConnectSessions::allows(*session, integration.provider)) continue;
     integrations.push_back(integration_json(view));
   }
-  nlohmann::json answer = {{"user_id", user},
+  nlohmann::json answer = {{"user_id", session->user_id},
                            {"expires_at", core::to_rfc3339(session->expires_at)},
                            {"providers", providers},
                            {"integrations", integrations}};
@@ -157,6 +158,14 @@ Reply disconnect_from_page(SessionServices& services, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   const auto& id = call.request.path_params.at("id");
   call.audit.integration_id = id;
+  auto session = co_await session_of(services.sessions, call);
+  if (!session) co_return session.error();
+  // The allow-list holds here too: a page for Notion does not disconnect Google.
+  auto view = co_await services.records.integration(call.caller, id);
+  if (!view) co_return view.error();
+  if (!manager::ConnectSessions::allows(*session, view->integration.provider)) {
+    co_return core::make_error(core::Code::not_found, "no such integration");
+  }
   std::optional<std::string> owner;
   auto outcome = co_await services.disconnect.run(call.caller, id, owner);
   call.audit.user_id = owner;

@@ -74,6 +74,15 @@ manager::ConnectSettings connect_settings(const config::Config& config) {
   return settings;
 }
 
+manager::ConnectSessionSettings session_settings(const config::Config& config) {
+  manager::ConnectSessionSettings settings;
+  settings.public_url = config.server.public_url;
+  settings.lifetime = std::chrono::seconds(config.connect.session_seconds);
+  settings.allowed_return_urls = config.server.allowed_return_urls;
+  settings.flows_confirmed = config.connect.confirm_url.has_value();
+  return settings;
+}
+
 manager::ConfirmSettings confirm_settings(const config::ConnectConfig& connect) {
   return manager::ConfirmSettings{connect.confirm_url,
                                   std::chrono::seconds(connect.confirm_seconds)};
@@ -114,11 +123,8 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                     random_, confirm_settings(config.connect)),
       connect_flow_(*store_, database_blocking_, registry_, keyring_, connection_writer_, audit_,
                     clock_, random_, connect_settings(config)),
-      connect_sessions_(
-          *store_, database_blocking_, registry_, clock_, random_,
-          manager::ConnectSessionSettings{config.server.public_url,
-                                          std::chrono::seconds(config.connect.session_seconds),
-                                          config.server.allowed_return_urls}),
+      connect_sessions_(*store_, database_blocking_, registry_, clock_, random_,
+                        session_settings(config)),
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
                       token_settings(config.tokens)),
       token_service_(*store_, database_blocking_, refresh_engine_),

@@ -14,8 +14,9 @@ namespace {
 constexpr std::size_t kFlowIdLength = 43;  // 32 random bytes, base64url
 constexpr int kPurgeBatch = 100;
 
-std::string payload_associated_data(const std::string& id_hash) {
-  return "pending/" + id_hash + "/connection";
+// Bound to the row's id, user and provider: a row relabelled in the database does not decrypt.
+std::string payload_associated_data(const core::PendingConnection& pending) {
+  return "pending/" + pending.id_hash + "/" + pending.user_id + "/" + pending.provider;
 }
 
 nlohmann::json optional_json(const std::optional<std::string>& value) {
@@ -60,6 +61,7 @@ struct ConnectConfirmation::Held {
   NewConnection connection;
   std::optional<std::string> return_to;
   core::Timestamp expires_at;
+  std::string revocation;  // what became of its grant once refused: for the audit
 };
 
 ConnectConfirmation::ConnectConfirmation(store::Store& store, core::BlockingPool& blocking,
@@ -83,8 +85,8 @@ boost::asio::awaitable<core::Result<std::string>> ConnectConfirmation::hold(
   pending.id_hash = crypto::sha256_hex(flow_id);
   pending.user_id = connection.integration.user_id;
   pending.provider = connection.integration.provider;
-  pending.payload_ciphertext = keyring_.encrypt(payload_text(connection, return_to),
-                                                payload_associated_data(pending.id_hash));
+  pending.payload_ciphertext =
+      keyring_.encrypt(payload_text(connection, return_to), payload_associated_data(pending));
   pending.created_at = clock_.now();
   pending.expires_at = pending.created_at + settings_.lifetime;
   auto inserted = co_await blocking_.run(
@@ -96,8 +98,7 @@ boost::asio::awaitable<core::Result<std::string>> ConnectConfirmation::hold(
 
 core::Result<ConnectConfirmation::Held> ConnectConfirmation::open(
     const core::PendingConnection& pending) const {
-  auto text =
-      keyring_.decrypt(pending.payload_ciphertext, payload_associated_data(pending.id_hash));
+  auto text = keyring_.decrypt(pending.payload_ciphertext, payload_associated_data(pending));
   if (!text) return text.error();
   const auto json = nlohmann::json::parse(*text, nullptr, false);
   const auto malformed = core::make_error(core::Code::internal, "a held connection is malformed");
@@ -137,19 +138,29 @@ core::Result<ConnectConfirmation::Held> ConnectConfirmation::open(
 }
 
 core::Result<std::vector<core::OutboxJob>> ConnectConfirmation::revoke_in(store::Store& tx,
-                                                                          const Held& held,
-                                                                          bool leased,
+                                                                          Held& held, bool leased,
                                                                           core::Timestamp now) {
-  if (outbox_ == nullptr) return std::vector<core::OutboxJob>{};
   const auto& integration = held.connection.integration;
+  held.revocation = "not revoked: no outbox here";
+  if (outbox_ == nullptr) return std::vector<core::OutboxJob>{};
+  // Google revokes per account and client: if anyone holds this account in a live integration,
+  // revoking this grant would end theirs too. The held tokens are just dropped then.
+  auto holders =
+      tx.count_live_integrations_of_account(integration.provider, integration.provider_account_id);
+  if (!holders) return holders.error();
+  if (*holders > 0) {
+    held.revocation = "not revoked: the account is connected in another integration";
+    return std::vector<core::OutboxJob>{};
+  }
   const auto sealed = vault_.seal(integration.id, held.connection.tokens, now);
   auto jobs = TokenRevoker::jobs_for(integration, sealed, *outbox_, leased);
   if (auto queued = events::OutboxWorker::enqueue(tx, jobs); !queued) return queued.error();
+  held.revocation = "queued";
   return jobs;
 }
 
 boost::asio::awaitable<core::Result<ConfirmedConnection>> ConnectConfirmation::confirm(
-    const std::string& flow_id, const std::string& user_id) {
+    const std::string& flow_id, const std::string& user_id, const std::string& actor) {
   const auto unknown = core::make_error(
       core::Code::not_found,
       "this connection is unknown or was confirmed already; start the connection again");
@@ -190,7 +201,7 @@ boost::asio::awaitable<core::Result<ConfirmedConnection>> ConnectConfirmation::c
   co_await revoke_now(revocations);
   const bool expired = held->expires_at <= now;
   const std::string outcome = expired ? "confirm_expired" : "flow_user_mismatch";
-  co_await audit_refusal(*held, outcome, user_id);
+  co_await audit_refusal(*held, outcome, actor);
   if (expired) {
     co_return core::make_error(core::Code::state_expired,
                                "this connection waited too long for its confirmation; start it "
@@ -210,12 +221,26 @@ boost::asio::awaitable<void> ConnectConfirmation::revoke_now(
 }
 
 boost::asio::awaitable<core::Result<int>> ConnectConfirmation::purge_expired() {
+  int purged = 0;
+  // Batch after batch until one comes back short: a burst of abandoned flows is revoked now,
+  // not a hundred a minute.
+  for (;;) {
+    auto batch = co_await purge_batch();
+    if (!batch) co_return batch.error();
+    purged += *batch;
+    if (*batch < kPurgeBatch) co_return purged;
+  }
+}
+
+boost::asio::awaitable<core::Result<int>> ConnectConfirmation::purge_batch() {
   const auto now = clock_.now();
   std::vector<Held> purged;
+  int taken = 0;
   auto committed = co_await blocking_.run([&] {
     return store_.transact([&](store::Store& tx) -> core::Status {
       auto expired = tx.take_expired_pending_connections(now, kPurgeBatch);
       if (!expired) return expired.error();
+      taken = static_cast<int>(expired->size());
       for (const auto& pending : *expired) {
         auto opened = open(pending);
         if (!opened) {
@@ -234,23 +259,22 @@ boost::asio::awaitable<core::Result<int>> ConnectConfirmation::purge_expired() {
   if (!committed) co_return committed.error();
   if (!purged.empty() && outbox_ != nullptr) outbox_->wake();
   const std::string outcome = "confirm_expired";
-  const std::string nobody;
-  for (const auto& held : purged) co_await audit_refusal(held, outcome, nobody);
-  co_return static_cast<int>(purged.size());
+  const std::string system = "system";
+  for (const auto& held : purged) co_await audit_refusal(held, outcome, system);
+  co_return taken;
 }
 
 boost::asio::awaitable<void> ConnectConfirmation::audit_refusal(const Held& held,
                                                                 const std::string& outcome,
-                                                                const std::string& confirmed_by) {
+                                                                const std::string& actor) {
   const auto& integration = held.connection.integration;
   core::AuditEvent record;
-  record.actor = confirmed_by.empty() ? "system" : "sub:" + confirmed_by;
+  record.actor = actor;
   record.event = "integration.connect_failed";
   record.user_id = integration.user_id;
   record.outcome = outcome;
-  nlohmann::json details = {
-      {"provider", integration.provider}, {"reason", outcome}, {"revoked", outbox_ != nullptr}};
-  if (!confirmed_by.empty()) details["confirmed_by"] = confirmed_by;
+  const nlohmann::json details = {
+      {"provider", integration.provider}, {"reason", outcome}, {"revocation", held.revocation}};
   record.details = details.dump();
   if (auto written = co_await audit_.record(std::move(record)); !written) {
     log::error("audit.write_failed",

@@ -49,8 +49,10 @@ class ConnectConfirmation {
   // `user_id` (whose session reached confirm_url) confirms the flow `flow_id`: activated when
   // that user began it; otherwise flow_user_mismatch, and the held grant is revoked. Either way
   // the flow is spent.
+  // `actor` is who confirms, for the audit (the caller, who may act for `user_id`).
   boost::asio::awaitable<core::Result<ConfirmedConnection>> confirm(const std::string& flow_id,
-                                                                    const std::string& user_id);
+                                                                    const std::string& user_id,
+                                                                    const std::string& actor);
   // Deletes the held flows nobody confirmed in time and revokes their grants; how many.
   boost::asio::awaitable<core::Result<int>> purge_expired();
   void set_outbox(events::OutboxWorker* outbox) { outbox_ = outbox; }
@@ -58,12 +60,14 @@ class ConnectConfirmation {
  private:
   struct Held;
   core::Result<Held> open(const core::PendingConnection& pending) const;
-  // The revocation jobs of a held grant, written in `tx`.
-  core::Result<std::vector<core::OutboxJob>> revoke_in(store::Store& tx, const Held& held,
-                                                       bool leased, core::Timestamp now);
+  // The revocation jobs of a held grant, written in `tx` (none when someone holds the account
+  // in a live integration: revoking would end theirs); `held.revocation` says which.
+  core::Result<std::vector<core::OutboxJob>> revoke_in(store::Store& tx, Held& held, bool leased,
+                                                       core::Timestamp now);
+  boost::asio::awaitable<core::Result<int>> purge_batch();
   boost::asio::awaitable<void> revoke_now(const std::vector<core::OutboxJob>& jobs);
   boost::asio::awaitable<void> audit_refusal(const Held& held, const std::string& outcome,
-                                             const std::string& confirmed_by);
+                                             const std::string& actor);
 
   store::Store& store_;
   core::BlockingPool& blocking_;

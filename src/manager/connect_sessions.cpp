@@ -10,6 +10,7 @@
 #include "manager/acting_user.hpp"
 #include "manager/integration_lookup.hpp"
 #include "manager/return_urls.hpp"
+#include "net/url.hpp"
 
 namespace oauth_manager::manager {
 namespace {
@@ -37,6 +38,8 @@ ConnectSessions::ConnectSessions(store::Store& store, core::BlockingPool& blocki
 
 core::Status ConnectSessions::check_providers(const std::vector<std::string>& providers) const {
   if (providers.size() > kMaxProviders) return invalid("\"providers\" lists too many providers");
+  // Empty must not mean "all" by accident (a computed entitlement list that came out empty).
+  if (providers.empty()) return invalid("\"providers\" is empty; leave it out to offer them all");
   const auto enabled = registry_.list();
   for (const auto& id : providers) {
     const bool known = std::any_of(enabled.begin(), enabled.end(),
@@ -55,10 +58,19 @@ boost::asio::awaitable<core::Result<NewConnectSession>> ConnectSessions::create(
     const core::Caller& caller, const ConnectSessionRequest& request) {
   auto user = resolve_user(caller, request.user_id);
   if (!user) co_return user.error();
+  if (!settings_.flows_confirmed && !loopback_only()) {
+    co_return core::make_error(
+        core::Code::forbidden,
+        "the hosted connect page needs [connect] confirm_url when public_url is not a loopback "
+        "address: a connect_url forwarded to someone else would connect their account to this "
+        "user (docs/security.md, \"Account linking\")");
+  }
   NewConnectSession made;
   auto& session = made.session;
-  session.providers = request.providers.value_or(std::vector<std::string>{});
-  if (auto checked = check_providers(session.providers); !checked) co_return checked.error();
+  if (request.providers) {
+    if (auto checked = check_providers(*request.providers); !checked) co_return checked.error();
+    session.providers = *request.providers;
+  }
   if (request.return_to && !return_url_allowed(*request.return_to, settings_.allowed_return_urls)) {
     co_return invalid(
         "return_to is not one of the allowed return URLs ([server] allowed_return_urls)");
@@ -91,6 +103,11 @@ boost::asio::awaitable<core::Result<NewConnectSession>> ConnectSessions::create(
   // Referer headers; the page moves it to sessionStorage and clears the address bar.
   made.connect_url = page_url() + "#session=" + made.token;
   co_return made;
+}
+
+bool ConnectSessions::loopback_only() const {
+  const auto url = net::parse_url(settings_.public_url);
+  return url && url->loopback_host();
 }
 
 boost::asio::awaitable<core::Status> ConnectSessions::revoke(const core::Caller& caller,

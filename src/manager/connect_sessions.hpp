@@ -36,6 +36,10 @@ struct ConnectSessionSettings {
   std::string public_url;
   std::chrono::seconds lifetime{900};
   std::vector<std::string> allowed_return_urls;
+  // Flows begun on the page are held for the application's confirmation ([connect]
+  // confirm_url). Without it, a connect_url forwarded to someone else would connect their
+  // account to this user: sessions are then refused unless public_url is loopback.
+  bool flows_confirmed = false;
 };
 
 // Connect sessions: the application's backend makes one for a user and opens the hosted connect
@@ -62,6 +66,7 @@ class ConnectSessions {
 
  private:
   core::Status check_providers(const std::vector<std::string>& providers) const;
+  bool loopback_only() const;
 
   store::Store& store_;
   core::BlockingPool& blocking_;

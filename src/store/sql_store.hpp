@@ -26,6 +26,8 @@ class SqlStore final : public Store {
   core::Result<core::Integration> get_integration(std::string_view id) override;
   core::Result<std::vector<core::Integration>> list_integrations(
       std::string_view user_id, std::optional<std::string_view> provider) override;
+  core::Result<std::int64_t> count_live_integrations_of_account(
+      std::string_view provider, std::string_view provider_account_id) override;
   core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
                                       core::Timestamp now) override;
 

@@ -65,6 +65,19 @@ Result<std::vector<core::Integration>> SqlStore::list_integrations(
   });
 }
 
+Result<std::int64_t> SqlStore::count_live_integrations_of_account(
+    std::string_view provider, std::string_view provider_account_id) {
+  return with_connection([&](SqlConnection& connection) -> Result<std::int64_t> {
+    auto row =
+        single_row(connection.run("SELECT COUNT(*) FROM integrations WHERE provider = $1 AND "
+                                  "provider_account_id = $2 AND status <> 'revoked'",
+                                  {std::string(provider), std::string(provider_account_id)}),
+                   "count");
+    if (!row) return row.error();
+    return row->integer(0);
+  });
+}
+
 Status SqlStore::set_integration_status(std::string_view id, core::IntegrationStatus status,
                                         core::Timestamp now) {
   return with_connection([&](SqlConnection& connection) {

@@ -59,6 +59,10 @@ class Store {
   virtual core::Result<core::Integration> get_integration(std::string_view id) = 0;
   virtual core::Result<std::vector<core::Integration>> list_integrations(
       std::string_view user_id, std::optional<std::string_view> provider) = 0;
+  // How many integrations that are not revoked hold `provider_account_id` at `provider`, for
+  // any user.
+  virtual core::Result<std::int64_t> count_live_integrations_of_account(
+      std::string_view provider, std::string_view provider_account_id) = 0;
   virtual core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
                                               core::Timestamp now) = 0;
   // Notes a successful token refresh (last_refreshed_at and updated_at).

@@ -264,6 +264,8 @@ TEST_F(ApiAuthTest, TheOpenApiDocumentDescribesExactlyTheRouter) {
   std::set<std::pair<std::string, std::string>> documented;
   for (const auto& [path, operations] : document["paths"].items()) {
     for (const auto& [method, operation] : operations.items()) {
+      // The demo's routes exist only with [demo] enabled (not in this harness).
+      if (operation.value("x-demo-only", false)) continue;
       std::string upper = method;
       for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       documented.emplace(upper, path);
@@ -275,6 +277,28 @@ TEST_F(ApiAuthTest, TheOpenApiDocumentDescribesExactlyTheRouter) {
   const auto served = api_->get("/openapi.json", std::nullopt);
   EXPECT_EQ(served.status, 200);
   EXPECT_EQ(served.body, document);
+}
+
+// With [demo] enabled, the demo's documented routes are the ones served.
+TEST_F(ApiAuthTest, TheDemoRoutesAreDocumentedAndServedWhenTheDemoIsOn) {
+  testing::TempDir dir;
+  ApiHarness demo(dir, {{"OAUTH_MANAGER_DEMO_ENABLED", "true"}}, clock_);
+  const auto document = nlohmann::json::parse(api::openapi_document());
+  std::set<std::pair<std::string, std::string>> routed;
+  for (const auto& route : demo.router().routes()) routed.insert(route);
+  int demo_routes = 0;
+  for (const auto& [path, operations] : document["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      EXPECT_EQ(routed.count({upper, path}), 1U) << upper << " " << path;
+      demo_routes += operation.value("x-demo-only", false) ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(demo_routes, 9);
+  const auto discovery = demo.get("/demo/.well-known/openid-configuration", std::nullopt);
+  EXPECT_EQ(discovery.status, 200);
+  EXPECT_EQ(discovery.body["code_challenge_methods_supported"][0], "S256");
 }
 
 class ApiRateLimitTest : public ApiAuthTest {

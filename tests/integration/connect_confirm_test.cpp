@@ -92,6 +92,26 @@ TEST_P(ConnectConfirmTest, AFlowBegunByOneUserAndConfirmedByAnotherIsRefusedAndR
   EXPECT_EQ(confirm(flow, "alice").status, 404) << "the refused flow is gone for everyone";
 }
 
+// Google revokes per account and client: a refused flow whose account someone already holds in
+// a live integration is dropped, not revoked, or the refusal would end that integration too.
+TEST_P(ConnectConfirmTest, ARefusedFlowForAnAccountHeldElsewhereIsDroppedNotRevoked) {
+  const auto alices = confirm(flow_of(connect("alice", nlohmann::json::object())), "alice");
+  ASSERT_EQ(alices.status, 200) << alices.raw;
+  browser_ = Browser();
+  const auto flow = flow_of(connect("mallory", nlohmann::json::object()));  // the same account
+  EXPECT_EQ(confirm(flow, "bob").status, 403);
+  EXPECT_EQ(peer_->stats()["revoked"], 0) << "Alice's grant is the same grant";
+  const auto token =
+      api_->post("/v1/tokens", api_->token("backend", {"service"}),
+                 nlohmann::json{{"integration_id", alices.body["integration"]["id"]}}.dump());
+  EXPECT_EQ(token.status, 200) << token.raw;
+  const auto events = api_->audit_events();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& event) {
+    return event.event == "integration.connect_failed" && event.user_id == "mallory" &&
+           event.details.find("connected in another integration") != std::string::npos;
+  }));
+}
+
 TEST_P(ConnectConfirmTest, AConfirmationAfterTheFlowExpiredIsRefusedAndRevoked) {
   const auto flow = flow_of(connect("alice", nlohmann::json::object()));
   clock_.advance(std::chrono::seconds(301));  // held 300 s by default

@@ -133,6 +133,8 @@ TEST_P(ConnectSessionTest, MakingASessionIsCheckedLikeAnyWrite) {
       api_->post("/v1/connect-sessions", alice, R"({"return_to":"https://evil.test/"})").status,
       400);
   EXPECT_EQ(api_->post("/v1/connect-sessions", alice, R"({"colour":"red"})").status, 400);
+  EXPECT_EQ(api_->post("/v1/connect-sessions", alice, R"({"providers":[]})").status, 400)
+      << "an empty allow-list is not \"all\"";
   EXPECT_EQ(api_->post("/v1/connect-sessions", api_->token("nobody", {}), "{}").status, 403);
 }
 
@@ -168,6 +170,26 @@ TEST_P(ConnectSessionTest, ThePageIsServedWithAStrictContentSecurityPolicy) {
   EXPECT_EQ(page.raw.find("https://"), std::string::npos) << "no external resource";
   EXPECT_EQ(api_->get("/connect/connect.js", std::nullopt).status, 200);
   EXPECT_EQ(api_->get("/connect/connect.css", std::nullopt).status, 200);
+}
+
+// Without confirm_url, a connect_url forwarded to someone else would connect their account to
+// the session's user: off loopback, no session is made until confirm_url is set.
+TEST(ConnectSessionExposedTest, ASessionNeedsConfirmUrlOffLoopback) {
+  testing::TempDir dir;
+  testing::ManualClock clock{core::SystemClock().now()};
+  ApiHarness exposed(dir, {{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.test"}},
+                     clock);
+  const auto refused = exposed.post("/v1/connect-sessions", exposed.token("alice", {"user"}), "{}");
+  EXPECT_EQ(refused.status, 403) << refused.raw;
+  EXPECT_NE(refused.body.value("detail", "").find("confirm_url"), std::string::npos);
+
+  testing::TempDir other_dir;
+  ApiHarness confirmed(other_dir,
+                       {{"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.test"},
+                        {"OAUTH_MANAGER_CONNECT_CONFIRM_URL", "https://app.example.test/confirm"}},
+                       clock);
+  EXPECT_EQ(confirmed.post("/v1/connect-sessions", confirmed.token("alice", {"user"}), "{}").status,
+            201);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectSessionTest, ::testing::Values("sqlite", "postgres"),

@@ -1,4 +1,5 @@
-// The hosted connect page. It acts for one user with a connect session's token, which arrives
+// The hosted connect page. Its URLs are relative: public_url may sit under a path behind a
+// proxy, and the page must never load or call anything outside it. It acts for one user with a connect session's token, which arrives
 // in the URL fragment (never sent to a server), is kept in sessionStorage for this tab (the
 // provider round trip is a full-page navigation in the same tab) and removed from the address
 // bar at once. No framework, no build step, no third-party code.
@@ -37,9 +38,11 @@ function takeOutcome() {
   if (window.location.search) history.replaceState(null, '', window.location.pathname);
   if (status === 'connected') return { kind: 'ok', text: OUTCOME_WORDS.connected };
   if (status === 'error') {
-    const code = query.get('error') || 'provider_error';
-    const text = OUTCOME_WORDS[code] ||
-      `The connection failed (${code}). Please try again in a moment.`;
+    // Only codes we know are put in words; anything else in the address bar (which anyone can
+    // write) gets the generic sentence, never its own text.
+    const code = query.get('error');
+    const text = Object.hasOwn(OUTCOME_WORDS, code) ? OUTCOME_WORDS[code]
+      : 'The connection failed. Please try again in a moment.';
     return { kind: 'error', text };
   }
   return null;
@@ -91,7 +94,8 @@ const STANDARD_SCOPE_WORDS = {
 // its name.
 function describeScopes(provider, names) {
   const words = new Map((provider ? provider.scopes : []).map((s) => [s.name, s.description]));
-  return names.map((name) => words.get(name) || STANDARD_SCOPE_WORDS[name] || name);
+  return names.map((name) => words.get(name) ||
+    (Object.hasOwn(STANDARD_SCOPE_WORDS, name) ? STANDARD_SCOPE_WORDS[name] : name));
 }
 
 function fillList(list, items) {
@@ -115,13 +119,19 @@ class ConnectPage {
   }
 
   async load() {
-    const session = await call(this.token, 'GET', '/v1/connect/session');
+    const session = await call(this.token, 'GET', 'v1/connect/session');
     this.providers = new Map(session.providers.map((p) => [p.id, p]));
     this.renderIntegrations(session.integrations, session.reconnect_integration_id);
     this.renderProviders(session.providers);
     if (sessionStorage.getItem(DEMO_KEY) === '1') await this.renderDemo(session.integrations);
     if (session.return_to) {
-      document.getElementById('back-link').href = session.return_to;
+      const back = document.getElementById('back-link');
+      back.href = session.return_to;
+      // Leaving for the application: the session's token stays behind in no storage.
+      back.addEventListener('click', () => {
+        sessionStorage.removeItem(TOKEN_KEY);
+        sessionStorage.removeItem(DEMO_KEY);
+      });
       document.getElementById('back').hidden = false;
     }
     document.getElementById('loading').hidden = true;
@@ -181,7 +191,7 @@ class ConnectPage {
     if (section.hidden) return;
     let demo;
     try {
-      demo = await call(this.token, 'GET', '/demo/curl');
+      demo = await call(this.token, 'GET', 'demo/curl');
     } catch (error) {
       document.getElementById('demo-commands').textContent = error.message;
       return;
@@ -205,7 +215,7 @@ class ConnectPage {
     try {
       const body = { provider: providerId };
       if (integrationId) body.integration_id = integrationId;
-      const started = await call(this.token, 'POST', '/v1/connect/session/authorize', body);
+      const started = await call(this.token, 'POST', 'v1/connect/session/authorize', body);
       window.location.assign(started.authorization_url);
     } catch (error) {
       button.disabled = false;
@@ -232,7 +242,7 @@ class ConnectPage {
   async disconnect(button, integration, name) {
     button.disabled = true;
     try {
-      await call(this.token, 'DELETE', `/v1/connect/session/integrations/${encodeURIComponent(integration.id)}`);
+      await call(this.token, 'DELETE', `v1/connect/session/integrations/${encodeURIComponent(integration.id)}`);
       showMessage('ok', `${name} is disconnected.`);
       await this.load();
       document.getElementById('main').focus();
