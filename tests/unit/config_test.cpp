@@ -253,6 +253,28 @@ TEST(Config, ConfirmUrlIsCheckedAndItsAbsenceWarnedAboutOffLoopback) {
   EXPECT_TRUE(has_problem(bad, "connect.confirm_seconds", "between 30 and 3600")) << describe(bad);
 }
 
+TEST(Config, TheDemoProviderRunsOnlyOnLoopback) {
+  const auto local =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_DEMO_ENABLED", "true"}}));
+  ASSERT_TRUE(local.config) << describe(local);
+  ASSERT_EQ(local.config->providers.size(), 1U);
+  const auto& demo = local.config->providers[0];
+  EXPECT_EQ(demo.spec.id, "demo");
+  EXPECT_EQ(demo.client_secret, local.config->demo.client_secret);
+  EXPECT_GE(local.config->demo.client_secret.size(), 43U) << "made fresh, 256 bits";
+
+  const auto exposed =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_DEMO_ENABLED", "true"},
+                                               {"OAUTH_MANAGER_SERVER_LISTEN", "0.0.0.0:8000"}}));
+  EXPECT_TRUE(has_problem(exposed, "demo.enabled", "loopback")) << describe(exposed);
+  const auto public_elsewhere = load_config(
+      std::nullopt,
+      with_required({{"OAUTH_MANAGER_DEMO_ENABLED", "true"},
+                     {"OAUTH_MANAGER_SERVER_PUBLIC_URL", "https://oauth.example.com"}}));
+  EXPECT_TRUE(has_problem(public_elsewhere, "demo.enabled", "loopback"))
+      << describe(public_elsewhere);
+}
+
 TEST(Config, KeysFileIsReadAndItsFirstKeyIsPrimary) {
   TempDir dir;
   write_file(dir / "data.keys", "# comment\nk2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n" +

@@ -90,12 +90,15 @@ const STANDARD_SCOPE_WORDS = {
   offline_access: 'Keep access while you are away',
 };
 
-// The scope names in words, from the provider's catalog; a scope nobody describes is shown by
-// its name.
+// The scope names in words, from the provider's catalog (a discovered provider's scopes are
+// "described" by their own names); a scope nobody describes is shown by its name.
 function describeScopes(provider, names) {
   const words = new Map((provider ? provider.scopes : []).map((s) => [s.name, s.description]));
-  return names.map((name) => words.get(name) ||
-    (Object.hasOwn(STANDARD_SCOPE_WORDS, name) ? STANDARD_SCOPE_WORDS[name] : name));
+  return names.map((name) => {
+    const described = words.get(name);
+    if (described && described !== name) return described;
+    return Object.hasOwn(STANDARD_SCOPE_WORDS, name) ? STANDARD_SCOPE_WORDS[name] : name;
+  });
 }
 
 function fillList(list, items) {
