@@ -56,7 +56,8 @@ Awaitable reject_unauthenticated(GuardServices& services, const EndpointPolicy& 
                                  http::Request& request, const core::Error& error) {
   // A named key, not a temporary inside the co_await (g++ 12 destroys those twice: GCC 99576).
   const auto key = "ip:" + request.remote_ip;
-  if (auto allowed = co_await take_rate_token(services, key); !allowed) {
+  const auto& limit = services.limits.fallback;
+  if (auto allowed = co_await take_rate_token(services, key, limit); !allowed) {
     co_return problem_response(allowed.error(), request);
   }
   auto event = base_event(request, policy);
@@ -76,7 +77,8 @@ Awaitable guarded_call(GuardServices& services, const CallerSource& source,
   Call call{request, std::move(*caller), base_event(request, policy)};
   call.audit.actor = call.caller.actor();
   core::Result<http::Response> outcome = core::make_error(core::Code::internal, "not run");
-  if (auto allowed = co_await take_rate_token(services, call.audit.actor); !allowed) {
+  const auto limit = services.limits.for_roles(call.caller.roles);
+  if (auto allowed = co_await take_rate_token(services, call.audit.actor, limit); !allowed) {
     outcome = allowed.error();
   } else if (!call.caller.can(policy.permission)) {
     outcome = core::make_error(core::Code::forbidden,
@@ -104,14 +106,16 @@ Awaitable guarded_call(GuardServices& services, const CallerSource& source,
 // A rate limiter that cannot answer (Redis down) lets the request through: limits protect
 // capacity, and refusing every caller would be the outage they exist to prevent.
 boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
-                                                     const std::string& key) {
+                                                     const std::string& key,
+                                                     const auth::RateLimit& limit) {
   if (services.rate_limiter == nullptr) co_return core::Status{};
   auto* limiter = services.rate_limiter;
   core::Result<auth::RateDecision> decision = auth::RateDecision{};
   if (limiter->blocks()) {
-    decision = co_await services.blocking.run([limiter, &key] { return limiter->take(key); });
+    decision = co_await services.blocking.run(
+        [limiter, &key, &limit] { return limiter->take(key, limit); });
   } else {
-    decision = limiter->take(key);
+    decision = limiter->take(key, limit);
   }
   if (!decision) {
     log::warn("rate_limit.unavailable", {{"error", decision.error().message}});
@@ -125,7 +129,8 @@ http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Han
   return [&services, bucket = std::move(bucket),
           handler = std::move(handler)](http::Request& request) -> Awaitable {
     const auto key = bucket + ":ip:" + request.remote_ip;
-    if (auto allowed = co_await take_rate_token(services, key); !allowed) {
+    const auto& limit = services.limits.fallback;
+    if (auto allowed = co_await take_rate_token(services, key, limit); !allowed) {
       co_return problem_response(allowed.error(), request);
     }
     co_return co_await handler(request);

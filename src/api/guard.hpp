@@ -22,6 +22,7 @@ struct GuardServices {
   auth::RateLimiter* rate_limiter;  // null when rate limiting is off
   core::BlockingPool& blocking;     // for a rate limiter that does I/O (Redis)
   events::AuditWriter& audit;
+  auth::RoleRateLimits limits;  // a caller's by its roles; client IPs get the fallback
 };
 
 // One authenticated call as a handler sees it. The handler names what the call was about in
@@ -57,8 +58,9 @@ http::Handler protect_with(GuardServices& services, CallerSource source, Endpoin
 // flood of fake callbacks cannot buy a database write each without bound.
 http::Handler limit_by_ip(GuardServices& services, std::string bucket, http::Handler handler);
 
-// Takes one token from the caller's bucket `key`; rate_limited when it is empty.
+// Takes one token from the bucket `key` (refilled at `limit`); rate_limited when it is empty.
 boost::asio::awaitable<core::Status> take_rate_token(GuardServices& services,
-                                                     const std::string& key);
+                                                     const std::string& key,
+                                                     const auth::RateLimit& limit);
 
 }  // namespace oauth_manager::api

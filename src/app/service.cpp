@@ -66,6 +66,15 @@ manager::RefresherSettings refresher_settings(const config::TokensConfig& tokens
   return settings;
 }
 
+auth::RoleRateLimits role_rate_limits(const config::RateLimitConfig& limits) {
+  auth::RoleRateLimits by_role;
+  by_role.fallback = {static_cast<double>(limits.requests_per_second), limits.burst};
+  for (const auto& [role, per_second] : limits.role_requests_per_second) {
+    by_role.by_role[role] = {static_cast<double>(per_second), 2 * per_second};
+  }
+  return by_role;
+}
+
 manager::ConnectSettings connect_settings(const config::Config& config) {
   manager::ConnectSettings settings{config.server.public_url, std::chrono::seconds(600),
                                     config.server.allowed_return_urls};
@@ -146,7 +155,8 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                                                          sessions_.get(), redis_blocking_, clock_);
   rate_limiter_ = make_rate_limiter(config.rate_limit);
   guard_ = std::make_unique<api::GuardServices>(
-      api::GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, batched_audit_});
+      api::GuardServices{*authenticator_, rate_limiter_.get(), redis_blocking_, batched_audit_,
+                         role_rate_limits(config.rate_limit)});
 
   if (config.webhooks.url) {
     auto options = outbound_options(config);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace oauth_manager::auth {
 namespace {
@@ -41,6 +42,16 @@ return {allowed, retry}
 
 }  // namespace
 
+RateLimit RoleRateLimits::for_roles(const std::vector<std::string>& roles) const {
+  std::optional<RateLimit> best;
+  for (const auto& role : roles) {
+    const auto found = by_role.find(role);
+    if (found == by_role.end()) continue;
+    if (!best || found->second.per_second > best->per_second) best = found->second;
+  }
+  return best.value_or(fallback);
+}
+
 LocalRateLimiter::LocalRateLimiter(RateLimit limit, const core::Clock& clock)
     : limit_(limit),
       clock_(clock),
@@ -62,31 +73,34 @@ void LocalRateLimiter::sweep_if_due(core::Timestamp now) {
   last_sweep_ = now;
   std::erase_if(buckets_, [&](const auto& entry) {
     const auto idle = std::chrono::duration<double>(now - entry.second.updated).count();
-    return entry.second.tokens + idle * limit_.per_second >= limit_.burst;
+    const auto& limit = entry.second.limit;
+    return entry.second.tokens + idle * limit.per_second >= limit.burst;
   });
 }
 
-core::Result<RateDecision> LocalRateLimiter::take(const std::string& key) {
+core::Result<RateDecision> LocalRateLimiter::take(const std::string& key, const RateLimit& limit) {
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
   sweep_if_due(now);
-  auto [it, inserted] = buckets_.try_emplace(key, Bucket{static_cast<double>(limit_.burst), now});
+  auto [it, inserted] =
+      buckets_.try_emplace(key, Bucket{static_cast<double>(limit.burst), now, limit});
   auto& bucket = it->second;
+  bucket.limit = limit;
   const auto elapsed = std::chrono::duration<double>(now - bucket.updated).count();
   bucket.tokens =
-      std::min<double>(limit_.burst, bucket.tokens + std::max(0.0, elapsed) * limit_.per_second);
+      std::min<double>(limit.burst, bucket.tokens + std::max(0.0, elapsed) * limit.per_second);
   bucket.updated = now;
   if (bucket.tokens >= 1) {
     bucket.tokens -= 1;
     return RateDecision{true, {}};
   }
-  const auto wait_ms = std::ceil((1 - bucket.tokens) * 1000 / limit_.per_second);
+  const auto wait_ms = std::ceil((1 - bucket.tokens) * 1000 / limit.per_second);
   return RateDecision{false, std::chrono::milliseconds(static_cast<long long>(wait_ms))};
 }
 
-core::Result<RateDecision> RedisRateLimiter::take(const std::string& key) {
+core::Result<RateDecision> RedisRateLimiter::take(const std::string& key, const RateLimit& limit) {
   auto reply = redis_.command({"EVAL", kTokenBucketScript, "1", "oauth-manager:rate:" + key,
-                               fmt::format("{}", limit_.per_second), std::to_string(limit_.burst)});
+                               fmt::format("{}", limit.per_second), std::to_string(limit.burst)});
   if (!reply) return reply.error();
   if (reply->elements.size() != 2) {
     return core::make_error(core::Code::internal, "unexpected rate-limit script reply");

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -22,10 +24,23 @@ struct RateLimit {
   int burst = 40;
 };
 
+// Which limit a caller gets: the most generous of its roles' limits, else `fallback` (a person's
+// pace). A backend service fetching tokens for many users is not held to one person's 20/s.
+struct RoleRateLimits {
+  RateLimit fallback;
+  std::map<std::string, RateLimit> by_role;
+
+  RateLimit for_roles(const std::vector<std::string>& roles) const;
+};
+
 class RateLimiter {
  public:
   virtual ~RateLimiter() = default;
-  virtual core::Result<RateDecision> take(const std::string& key) = 0;
+  // One request of `key`, against `limit` (a key keeps the limit it is asked with).
+  virtual core::Result<RateDecision> take(const std::string& key, const RateLimit& limit) = 0;
+  // Against the limit the limiter was made with.
+  core::Result<RateDecision> take(const std::string& key) { return take(key, default_limit()); }
+  virtual const RateLimit& default_limit() const = 0;
   // Whether take() does I/O (and so must run on a BlockingPool).
   virtual bool blocks() const = 0;
 };
@@ -34,7 +49,9 @@ class RateLimiter {
 class LocalRateLimiter final : public RateLimiter {
  public:
   LocalRateLimiter(RateLimit limit, const core::Clock& clock);
-  core::Result<RateDecision> take(const std::string& key) override;
+  using RateLimiter::take;
+  core::Result<RateDecision> take(const std::string& key, const RateLimit& limit) override;
+  const RateLimit& default_limit() const override { return limit_; }
   bool blocks() const override { return false; }
   // Keys with a bucket in memory (full buckets are swept away periodically).
   std::size_t tracked_keys();
@@ -43,6 +60,7 @@ class LocalRateLimiter final : public RateLimiter {
   struct Bucket {
     double tokens;
     core::Timestamp updated;
+    RateLimit limit;
   };
   void sweep_if_due(core::Timestamp now);
 
@@ -58,7 +76,9 @@ class LocalRateLimiter final : public RateLimiter {
 class RedisRateLimiter final : public RateLimiter {
  public:
   RedisRateLimiter(RateLimit limit, net::RedisClient& redis) : limit_(limit), redis_(redis) {}
-  core::Result<RateDecision> take(const std::string& key) override;
+  using RateLimiter::take;
+  core::Result<RateDecision> take(const std::string& key, const RateLimit& limit) override;
+  const RateLimit& default_limit() const override { return limit_; }
   bool blocks() const override { return true; }
 
  private:

@@ -71,8 +71,11 @@ enum class RateLimitStore { memory, redis };
 
 struct RateLimitConfig {
   bool enabled = true;
-  int requests_per_second = 20;
+  int requests_per_second = 20;  // a person's pace: callers without a role below, client IPs
   int burst = 40;
+  // [role_rate_limits] role = requests per second (burst twice that). A backend service fetches
+  // tokens for many users: it must not be held to one person's pace.
+  std::map<std::string, int> role_requests_per_second = {{"service", 1000}, {"admin", 200}};
   RateLimitStore store = RateLimitStore::memory;  // redis by default when [redis] url is set
 };
 

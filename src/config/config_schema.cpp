@@ -87,7 +87,8 @@ struct OpenSection {
   Kind kind;
 };
 constexpr std::array kOpenSections = {
-    OpenSection{"roles", Kind::string_list},  // role name = ["permission", ...]
+    OpenSection{"roles", Kind::string_list},         // role name = ["permission", ...]
+    OpenSection{"role_rate_limits", Kind::integer},  // role name = requests per second
 };
 
 const OpenSection* find_open_section(std::string_view section) {

@@ -130,6 +130,13 @@ void ConfigBuilder::build_rate_limit(RateLimitConfig& rate_limit, const RedisCon
   rate_limit.requests_per_second = integer_in_range("rate_limit", "requests_per_second",
                                                     rate_limit.requests_per_second, 1, 1000000);
   rate_limit.burst = integer_in_range("rate_limit", "burst", rate_limit.burst, 1, 1000000);
+  constexpr std::string_view kRolePrefix = "role_rate_limits.";
+  for (const auto& [name, value] : raw_) {
+    if (name.rfind(kRolePrefix, 0) != 0) continue;
+    const auto role = name.substr(kRolePrefix.size());
+    rate_limit.role_requests_per_second[role] = integer_in_range(
+        "role_rate_limits", role, rate_limit.role_requests_per_second[role], 1, 1000000);
+  }
   rate_limit.store = redis.url ? RateLimitStore::redis : RateLimitStore::memory;
   if (const auto* store = raw<std::string>("rate_limit", "store")) {
     if (*store == "memory") {

@@ -301,6 +301,31 @@ TEST_F(ApiAuthTest, TheDemoRoutesAreDocumentedAndServedWhenTheDemoIsOn) {
   EXPECT_EQ(discovery.body["code_challenge_methods_supported"][0], "S256");
 }
 
+// A backend service fetching for many users is not held to a person's pace (issue 12): with the
+// default limits, 100 quick calls by a service all pass, and a person is limited after the burst.
+TEST_F(ApiAuthTest, AServiceIsNotHeldToAPersonsRateLimit) {
+  const auto service = api_->token("calendar-agent", {"service"});
+  const auto person = api_->token("alice", {"user"});
+  int service_limited = 0;
+  int person_limited = 0;
+  for (int i = 0; i < 100; ++i) {
+    service_limited += api_->get("/v1/providers", service).status == 429 ? 1 : 0;
+    person_limited += api_->get("/v1/providers", person).status == 429 ? 1 : 0;
+  }
+  EXPECT_EQ(service_limited, 0);
+  EXPECT_GT(person_limited, 0) << "a person still gets 20/s with a burst of 40";
+}
+
+TEST(ApiRateLimitConfig, RoleLimitsAreConfigurable) {
+  testing::TempDir dir;
+  testing::ManualClock clock{core::SystemClock().now()};
+  ApiHarness api(dir, {{"OAUTH_MANAGER_ROLE_RATE_LIMITS_SERVICE", "2"}}, clock);
+  const auto service = api.token("calendar-agent", {"service"});
+  int limited = 0;
+  for (int i = 0; i < 10; ++i) limited += api.get("/v1/providers", service).status == 429 ? 1 : 0;
+  EXPECT_EQ(limited, 6) << "a burst of 4 (twice the rate), then refused while the clock stands";
+}
+
 class ApiRateLimitTest : public ApiAuthTest {
  protected:
   void SetUp() override {
@@ -419,8 +444,8 @@ TEST_F(ApiSessionTest, ReplicasShareOneRateLimitThroughRedis) {
   ApiHarness first(dir_, env, clock_);
   ApiHarness second(other_dir, env, clock_);
   // A subject of its own, so earlier runs against the same Redis do not count.
-  const auto subject = "agent-" + core::new_id(random_);
-  const auto token = first.token(subject, {"service"});
+  const auto subject = "person-" + core::new_id(random_);
+  const auto token = first.token(subject, {"user"});
   EXPECT_EQ(first.get("/v1/integrations", token).status, 200);
   EXPECT_EQ(second.get("/v1/integrations", token).status, 200);
   const auto limited = first.get("/v1/integrations", token);
