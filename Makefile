@@ -54,6 +54,7 @@ bench: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DOAUTH_MANAGER_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR)
 	./scripts/with-test-services ./scripts/run-benchmarks $(BUILD_DIR)
+	./scripts/with-test-services ./scripts/bench-http $(BUILD_DIR)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
