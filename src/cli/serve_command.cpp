@@ -102,6 +102,10 @@ int serve_command(const config::Config& config) {
              {"caller_keys", config.auth.jwks_url         ? "jwks"
                              : config.auth.public_key_pem ? "public_key"
                                                           : "hs256_secret"}});
+  if (config.demo.enabled) {
+    // The first thing a newcomer looks for after `make run`: on a line of its own, last.
+    log::info("demo.ready", {{"open", config.server.public_url + "/demo"}});
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < config.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

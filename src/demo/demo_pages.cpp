@@ -41,7 +41,7 @@ std::string scope_words(const std::string& scope) {
   static const std::map<std::string, std::string> kWords = {
       {"openid", "Confirm who you are"},
       {"email", "See your email address"},
-      {"profile", "See your name"},
+      {"profile", "See your name and basic profile"},
       {"offline_access", "Keep access while you are away"}};
   const auto found = kWords.find(scope);
   return found == kWords.end() ? scope : found->second;

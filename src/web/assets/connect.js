@@ -112,7 +112,7 @@ function fillList(list, items) {
 function sinceText(isoTime) {
   const when = new Date(isoTime);
   if (Number.isNaN(when.getTime())) return '';
-  return `connected since ${when.toLocaleDateString(undefined, { dateStyle: 'medium' })}`;
+  return `since ${when.toLocaleDateString(undefined, { dateStyle: 'medium' })}`;
 }
 
 class ConnectPage {
@@ -125,7 +125,7 @@ class ConnectPage {
     const session = await call(this.token, 'GET', 'v1/connect/session');
     this.providers = new Map(session.providers.map((p) => [p.id, p]));
     this.renderIntegrations(session.integrations, session.reconnect_integration_id);
-    this.renderProviders(session.providers);
+    this.renderProviders(session.providers, session.integrations);
     if (sessionStorage.getItem(DEMO_KEY) === '1') await this.renderDemo(session.integrations);
     if (session.return_to) {
       const back = document.getElementById('back-link');
@@ -140,14 +140,17 @@ class ConnectPage {
     document.getElementById('loading').hidden = true;
   }
 
-  renderProviders(providers) {
+  renderProviders(providers, integrations) {
     const template = document.getElementById('provider-card');
     const cards = providers.map((provider) => {
       const card = template.content.firstElementChild.cloneNode(true);
       card.querySelector('.name').textContent = provider.display_name;
       fillList(card.querySelector('.scopes'), describeScopes(provider, provider.default_scopes));
       const button = card.querySelector('.connect');
-      button.textContent = `Connect ${provider.display_name}`;
+      // With one connected already, say that this adds a second account.
+      const connected = integrations.some((integration) => integration.provider === provider.id);
+      button.textContent = connected ? `Connect another ${provider.display_name} account`
+        : `Connect ${provider.display_name}`;
       button.addEventListener('click', () => this.start(button, provider.id));
       return card;
     });
@@ -205,7 +208,7 @@ class ConnectPage {
       code.textContent = `curl -s -X POST '${demo.tokens_url}' \\\n` +
         `  -H 'Authorization: Bearer ${demo.service_jwt}' \\\n` +
         "  -H 'Content-Type: application/json' \\\n" +
-        `  -d '{"integration_id":"${integration.id}"}'`;
+        `  -d '{"integration_id":"${integration.id}"}' -w '\\n'`;
       block.append(code);
       return block;
     });
