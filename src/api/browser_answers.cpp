@@ -5,36 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "api/problem.hpp"
+#include "core/text.hpp"
 
 namespace oauth_manager::api {
 namespace {
-
-std::string html_escaped(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 bool accepts_html(const http::Request& request) {
   const auto accept = request.header("accept");
@@ -73,10 +47,11 @@ http::Response browser_problem(const core::Error& error, const http::Request& re
       "<title>{0}</title></head>\n<body><main><h1>{0}</h1><p class=\"message error\">{1}</p>"
       "<p class=\"muted\"><small>Error code <code>{2}</code>{3}</small></p></main></body>"
       "</html>\n",
-      html_escaped(field("title")), html_escaped(field("detail")), html_escaped(field("code")),
+      core::html_escape(field("title")), core::html_escape(field("detail")),
+      core::html_escape(field("code")),
       request.request_id.empty()
           ? std::string()
-          : fmt::format(", request id <code>{}</code>", html_escaped(request.request_id)));
+          : fmt::format(", request id <code>{}</code>", core::html_escape(request.request_id)));
   return page;
 }
 

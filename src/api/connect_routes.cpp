@@ -24,16 +24,11 @@ core::Error invalid(std::string message) {
   return core::make_error(core::Code::invalid_request, std::move(message));
 }
 
-http::Response json_body(int status, const nlohmann::json& body) {
-  return http::json_response(status,
-                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
 Reply list_providers(providers::ProviderRegistry& registry, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   auto items = nlohmann::json::array();
   for (const auto& provider : registry.list()) items.push_back(provider_json(*provider));
-  co_return json_body(200, {{"providers", items}});
+  co_return json_answer(200, {{"providers", items}});
 }
 
 Reply authorize(manager::ConnectFlow& flow, Call& call) {
@@ -60,21 +55,13 @@ Reply authorize(manager::ConnectFlow& flow, Call& call) {
 
   auto started = co_await flow.start(call.caller, request);
   if (!started) co_return started.error();
-  co_return json_body(201, {{"authorization_url", started->authorization_url},
-                            {"state_expires_at", core::to_rfc3339(started->state_expires_at)}});
-}
-
-http::Response redirect(const std::string& location) {
-  http::Response response;
-  response.status = 303;
-  response.content_type.clear();
-  response.headers.emplace_back("Location", location);
-  return response;
+  co_return json_answer(201, {{"authorization_url", started->authorization_url},
+                              {"state_expires_at", core::to_rfc3339(started->state_expires_at)}});
 }
 
 http::Response callback_response(const manager::CallbackOutcome& outcome,
                                  const http::Request& request) {
-  if (outcome.confirm_url) return redirect(*outcome.confirm_url);
+  if (outcome.confirm_url) return http::see_other(*outcome.confirm_url);
   if (outcome.return_to) {
     std::vector<std::pair<std::string, std::string>> query;
     if (outcome.integration) {
@@ -82,12 +69,12 @@ http::Response callback_response(const manager::CallbackOutcome& outcome,
     } else {
       query = {{"status", "error"}, {"error", outcome.error.value_or("provider_error")}};
     }
-    return redirect(net::with_query(*outcome.return_to, query));
+    return http::see_other(net::with_query(*outcome.return_to, query));
   }
   if (outcome.integration) {
-    return json_body(200,
-                     {{"status", "connected"},
-                      {"integration", integration_json({*outcome.integration, std::nullopt})}});
+    return json_answer(200,
+                       {{"status", "connected"},
+                        {"integration", integration_json({*outcome.integration, std::nullopt})}});
   }
   return browser_problem(outcome.failure.value_or(
                              core::make_error(core::Code::provider_error, "the connection failed")),
@@ -146,7 +133,7 @@ boost::asio::awaitable<http::Response> start_in_browser(manager::ConnectFlow& fl
   const auto& flow_id = request.path_params.at("flow");
   auto started = co_await flow.open_start_link(flow_id);
   auto response =
-      started ? redirect(started->provider_url) : browser_problem(started.error(), request);
+      started ? http::see_other(started->provider_url) : browser_problem(started.error(), request);
   if (started) response.headers.emplace_back("Set-Cookie", set_cookie_value(started->cookie));
   add_no_leak_headers(response);
   co_return response;
@@ -172,7 +159,7 @@ Reply confirm(manager::ConnectConfirmation& confirmation, Call& call) {
       {"status", "connected"},
       {"integration", integration_json({confirmed->integration, std::nullopt})}};
   if (confirmed->return_to) answer["return_to"] = *confirmed->return_to;
-  co_return json_body(200, answer);
+  co_return json_answer(200, answer);
 }
 
 }  // namespace

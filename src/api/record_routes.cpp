@@ -9,11 +9,6 @@ namespace {
 using core::Permission;
 using Reply = boost::asio::awaitable<core::Result<http::Response>>;
 
-http::Response json_ok(const nlohmann::json& body) {
-  return http::json_response(200,
-                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
 // The optional ?user_id= of a per-user listing (the only parameter such a listing takes); the
 // audit event records whose records were asked for.
 core::Result<std::optional<std::string>> user_id_param(Call& call) {
@@ -32,7 +27,7 @@ Reply list_integrations(manager::RecordQueries& records, Call& call) {
   auto items = nlohmann::json::array();
   for (const auto& view : *views) items.push_back(integration_json(view));
   call.audit.details = nlohmann::json{{"count", items.size()}}.dump();
-  co_return json_ok({{"integrations", items}});
+  co_return json_answer(200, {{"integrations", items}});
 }
 
 Reply get_integration(manager::RecordQueries& records, Call& call) {
@@ -42,7 +37,7 @@ Reply get_integration(manager::RecordQueries& records, Call& call) {
   auto view = co_await records.integration(call.caller, id);
   if (!view) co_return view.error();
   call.audit.user_id = view->integration.user_id;
-  co_return json_ok(integration_json(*view));
+  co_return json_answer(200, integration_json(*view));
 }
 
 Reply list_consents(manager::RecordQueries& records, Call& call) {
@@ -52,7 +47,7 @@ Reply list_consents(manager::RecordQueries& records, Call& call) {
   if (!consents) co_return consents.error();
   auto items = nlohmann::json::array();
   for (const auto& consent : *consents) items.push_back(consent_json(consent));
-  co_return json_ok({{"consents", items}});
+  co_return json_answer(200, {{"consents", items}});
 }
 
 core::Result<store::AuditQuery> audit_query(const QueryParams& params) {
@@ -94,14 +89,14 @@ Reply list_audit(manager::RecordQueries& records, Call& call) {
   for (const auto& event : page->events) events.push_back(audit_event_json(event));
   nlohmann::json body = {{"events", events}, {"next_cursor", nullptr}};
   if (page->next_after_seq) body["next_cursor"] = audit_cursor(*page->next_after_seq);
-  co_return json_ok(body);
+  co_return json_answer(200, body);
 }
 
 Reply verify_audit(manager::RecordQueries& records, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   auto verification = co_await records.verify_audit(call.caller);
   if (!verification) co_return verification.error();
-  co_return json_ok(chain_verification_json(*verification));
+  co_return json_answer(200, chain_verification_json(*verification));
 }
 
 // Binds a handler taking (records, call) to the guard's CallHandler shape.

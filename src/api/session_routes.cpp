@@ -16,18 +16,6 @@ using Reply = boost::asio::awaitable<core::Result<http::Response>>;
 
 constexpr std::string_view kBearer = "Bearer ";
 
-http::Response json_body(int status, const nlohmann::json& body) {
-  return http::json_response(status,
-                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-http::Response no_content() {
-  http::Response response;
-  response.status = 204;
-  response.content_type.clear();
-  return response;
-}
-
 // --- The application's backend, with its JWT ---
 
 Reply create_session(manager::ConnectSessions& sessions, Call& call) {
@@ -54,10 +42,10 @@ Reply create_session(manager::ConnectSessions& sessions, Call& call) {
   auto made = co_await sessions.create(call.caller, request);
   if (!made) co_return made.error();
   call.audit.details = nlohmann::json{{"connect_session", made->session.id}}.dump();
-  co_return json_body(201, {{"id", made->session.id},
-                            {"token", made->token},
-                            {"connect_url", made->connect_url},
-                            {"expires_at", core::to_rfc3339(made->session.expires_at)}});
+  co_return json_answer(201, {{"id", made->session.id},
+                              {"token", made->token},
+                              {"connect_url", made->connect_url},
+                              {"expires_at", core::to_rfc3339(made->session.expires_at)}});
 }
 
 Reply revoke_session(manager::ConnectSessions& sessions, Call& call) {
@@ -67,7 +55,7 @@ Reply revoke_session(manager::ConnectSessions& sessions, Call& call) {
   if (auto revoked = co_await sessions.revoke(call.caller, id); !revoked) {
     co_return revoked.error();
   }
-  co_return no_content();
+  co_return http::no_content();
 }
 
 // --- The connect page, with the session's token ---
@@ -123,7 +111,7 @@ Reply describe_session(SessionServices& services, Call& call) {
                            {"integrations", integrations}};
   if (session->return_to) answer["return_to"] = *session->return_to;
   if (session->integration_id) answer["reconnect_integration_id"] = *session->integration_id;
-  co_return json_body(200, answer);
+  co_return json_answer(200, answer);
 }
 
 Reply start_from_page(SessionServices& services, Call& call) {
@@ -150,8 +138,8 @@ Reply start_from_page(SessionServices& services, Call& call) {
   request.return_to = services.sessions.page_url();
   auto started = co_await services.flow.start(call.caller, request);
   if (!started) co_return started.error();
-  co_return json_body(201, {{"authorization_url", started->authorization_url},
-                            {"state_expires_at", core::to_rfc3339(started->state_expires_at)}});
+  co_return json_answer(201, {{"authorization_url", started->authorization_url},
+                              {"state_expires_at", core::to_rfc3339(started->state_expires_at)}});
 }
 
 Reply disconnect_from_page(SessionServices& services, Call& call) {
@@ -171,7 +159,7 @@ Reply disconnect_from_page(SessionServices& services, Call& call) {
   call.audit.user_id = owner;
   if (!outcome) co_return outcome.error();
   call.audit.details = outcome->dump();
-  co_return no_content();
+  co_return http::no_content();
 }
 
 }  // namespace

@@ -102,10 +102,7 @@ Reply disconnect(manager::Disconnect& disconnect_integration, Call& call) {
   call.audit.user_id = owner;
   if (!outcome) co_return outcome.error();
   call.audit.details = outcome->dump();
-  http::Response response;
-  response.status = 204;
-  response.content_type.clear();
-  co_return response;
+  co_return http::no_content();
 }
 
 }  // namespace

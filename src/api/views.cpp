@@ -36,6 +36,11 @@ nlohmann::json integration_json(const manager::IntegrationView& view) {
   };
 }
 
+http::Response json_answer(int status, const nlohmann::json& body) {
+  return http::json_response(status,
+                             body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 nlohmann::json provider_json(const providers::Provider& provider) {
   auto scopes = nlohmann::json::array();
   for (const auto& scope : provider.spec.scopes) {

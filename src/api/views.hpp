@@ -4,11 +4,15 @@
 
 #include "core/audit_event.hpp"
 #include "core/consent.hpp"
+#include "http/message.hpp"
 #include "manager/record_queries.hpp"
 #include "providers/provider.hpp"
 #include "store/audit_chain.hpp"
 
 namespace oauth_manager::api {
+
+// A JSON answer (invalid UTF-8 from a provider replaced, never a throw).
+http::Response json_answer(int status, const nlohmann::json& body);
 
 // The JSON shapes of the API (documented in the OpenAPI document). None holds a token.
 nlohmann::json integration_json(const manager::IntegrationView& view);

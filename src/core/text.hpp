@@ -13,6 +13,9 @@ std::string ascii_lowercase(std::string_view text);
 // locale-aware.
 std::string ascii_uppercase(std::string_view text);
 
+// Escapes & < > " ' for HTML text and attribute values.
+std::string html_escape(std::string_view text);
+
 // Decodes %XX escapes (not '+'); nullopt on a malformed escape or a decoded NUL.
 std::optional<std::string> percent_decode(std::string_view text);
 

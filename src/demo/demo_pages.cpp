@@ -4,38 +4,14 @@
 
 #include <map>
 
+#include "core/text.hpp"
+
 namespace oauth_manager::demo {
 namespace {
 
 constexpr const char* kPolicy =
     "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'";
-
-std::string escaped(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string scope_words(const std::string& scope) {
   static const std::map<std::string, std::string> kWords = {
@@ -62,17 +38,17 @@ http::Response page(int status, const std::string& title, const std::string& mai
       "<link rel=\"stylesheet\" href=\"/connect/connect.css\"></head>\n<body><main>"
       "<p class=\"muted\">Demo provider: a stand-in for Google or Microsoft on this machine</p>"
       "<h1>{0}</h1>{1}</main></body></html>\n",
-      escaped(title), main);
+      core::html_escape(title), main);
   return response;
 }
 
 }  // namespace
 
 http::Response login_page(const std::string& interaction, const std::string& problem) {
-  const auto alert =
-      problem.empty()
-          ? std::string()
-          : fmt::format("<p class=\"message error\" role=\"alert\">{}</p>", escaped(problem));
+  const auto alert = problem.empty()
+                         ? std::string()
+                         : fmt::format("<p class=\"message error\" role=\"alert\">{}</p>",
+                                       core::html_escape(problem));
   return page(problem.empty() ? 200 : 400, "Sign in",
               fmt::format("{}<form method=\"post\" action=\"/demo/login\">"
                           "<input type=\"hidden\" name=\"interaction\" value=\"{}\">"
@@ -81,13 +57,14 @@ http::Response login_page(const std::string& interaction, const std::string& pro
                           "maxlength=\"64\" autofocus></p>"
                           "<p><button type=\"submit\" class=\"primary\">Sign in</button></p>"
                           "</form>",
-                          alert, escaped(interaction)));
+                          alert, core::html_escape(interaction)));
 }
 
 http::Response consent_page(const std::string& interaction, const std::string& name,
                             const std::vector<std::string>& scopes) {
   std::string items;
-  for (const auto& scope : scopes) items += fmt::format("<li>{}</li>", escaped(scope_words(scope)));
+  for (const auto& scope : scopes)
+    items += fmt::format("<li>{}</li>", core::html_escape(scope_words(scope)));
   return page(200, "Allow access?",
               fmt::format("<p>Signed in as <strong>{}</strong>. The application asks to:</p>"
                           "<ul class=\"scopes\">{}</ul>"
@@ -97,12 +74,12 @@ http::Response consent_page(const std::string& interaction, const std::string& n
                           "class=\"secondary\">Deny</button>"
                           "<button type=\"submit\" name=\"decision\" value=\"allow\" "
                           "class=\"primary\">Allow</button></form>",
-                          escaped(name), items, escaped(interaction)));
+                          core::html_escape(name), items, core::html_escape(interaction)));
 }
 
 http::Response demo_error_page(int status, const std::string& message) {
   return page(status, "This sign-in cannot go on",
-              fmt::format("<p class=\"message error\">{}</p>", escaped(message)));
+              fmt::format("<p class=\"message error\">{}</p>", core::html_escape(message)));
 }
 
 }  // namespace oauth_manager::demo

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "core/scopes.hpp"
+#include "core/text.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/pkce.hpp"
@@ -133,14 +134,16 @@ bool DemoProvider::client_authenticated(const std::map<std::string, std::string>
   std::string id = field(form, "client_id");
   std::string secret = field(form, "client_secret");
   if (authorization && authorization->rfind("Basic ", 0) == 0) {
-    // RFC 6749 §2.3.1: form-urlencoded id and secret, base64, joined by a colon. The demo's own
-    // client id and secret hold no character that encoding changes, so they compare as sent.
+    // RFC 6749 §2.3.1: form-urlencoded id and secret, base64, joined by a colon.
     const auto decoded = crypto::base64_decode(authorization->substr(6));
     if (!decoded) return false;
     const auto colon = decoded->find(':');
     if (colon == std::string::npos) return false;
-    id = decoded->substr(0, colon);
-    secret = decoded->substr(colon + 1);
+    auto decoded_id = core::percent_decode(decoded->substr(0, colon));
+    auto decoded_secret = core::percent_decode(decoded->substr(colon + 1));
+    if (!decoded_id || !decoded_secret) return false;
+    id = std::move(*decoded_id);
+    secret = std::move(*decoded_secret);
   }
   return id == settings_.client_id && crypto::constant_time_equal(secret, settings_.client_secret);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/request_parsing.hpp"
+#include "api/views.hpp"
 #include "auth/jwt_signer.hpp"
 #include "demo/demo_pages.hpp"
 #include "log/logger.hpp"
@@ -16,16 +17,14 @@ constexpr const char* kDemoUser = "demo-user";
 constexpr auto kServiceJwtLifetime = std::chrono::hours(1);
 
 http::Response json(int status, const nlohmann::json& body) {
-  auto response = http::json_response(status, body.dump());
+  auto response = api::json_answer(status, body);
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;
 }
 
+// Its URL holds a code or a session token: never sent on as a Referer.
 http::Response redirect(const std::string& location) {
-  http::Response response;
-  response.status = 303;
-  response.content_type.clear();
-  response.headers.emplace_back("Location", location);
+  auto response = http::see_other(location);
   response.headers.emplace_back("Referrer-Policy", "no-referrer");
   return response;
 }

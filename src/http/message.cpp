@@ -16,4 +16,19 @@ Response json_response(int status, std::string body) {
   return response;
 }
 
+Response see_other(std::string location) {
+  Response response;
+  response.status = 303;
+  response.content_type.clear();
+  response.headers.emplace_back("Location", std::move(location));
+  return response;
+}
+
+Response no_content() {
+  Response response;
+  response.status = 204;
+  response.content_type.clear();
+  return response;
+}
+
 }  // namespace oauth_manager::http

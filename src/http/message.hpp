@@ -34,5 +34,9 @@ struct Response {
 };
 
 Response json_response(int status, std::string body);
+// 303 See Other to `location`, without a body.
+Response see_other(std::string location);
+// 204, without a body.
+Response no_content();
 
 }  // namespace oauth_manager::http

@@ -10,6 +10,20 @@ namespace oauth_manager::store {
 using core::Result;
 using core::Status;
 
+namespace {
+
+// The session whose `column` (id or token_hash, both unique) is `value`.
+Result<core::ConnectSession> session_where(SqlConnection& connection, std::string_view column,
+                                           std::string_view value) {
+  const auto sql =
+      fmt::format("SELECT {} FROM connect_sessions WHERE {} = $1", kConnectSessionColumns, column);
+  auto row = single_row(connection.run(sql, {std::string(value)}), "connect session");
+  if (!row) return row.error();
+  return connect_session_from_row(*row);
+}
+
+}  // namespace
+
 Status SqlStore::insert_connect_session(const core::ConnectSession& session) {
   return with_connection([&](SqlConnection& connection) {
     return execute(
@@ -25,22 +39,13 @@ Status SqlStore::insert_connect_session(const core::ConnectSession& session) {
 }
 
 Result<core::ConnectSession> SqlStore::get_connect_session(std::string_view id) {
-  const auto sql =
-      fmt::format("SELECT {} FROM connect_sessions WHERE id = $1", kConnectSessionColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::ConnectSession> {
-    auto row = single_row(connection.run(sql, {std::string(id)}), "connect session");
-    if (!row) return row.error();
-    return connect_session_from_row(*row);
-  });
+  return with_connection(
+      [&](SqlConnection& connection) { return session_where(connection, "id", id); });
 }
 
 Result<core::ConnectSession> SqlStore::find_connect_session(std::string_view token_hash) {
-  const auto sql =
-      fmt::format("SELECT {} FROM connect_sessions WHERE token_hash = $1", kConnectSessionColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::ConnectSession> {
-    auto row = single_row(connection.run(sql, {std::string(token_hash)}), "connect session");
-    if (!row) return row.error();
-    return connect_session_from_row(*row);
+  return with_connection([&](SqlConnection& connection) {
+    return session_where(connection, "token_hash", token_hash);
   });
 }
 

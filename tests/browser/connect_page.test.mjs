@@ -43,22 +43,27 @@ async function newSession(service, user, body = {}) {
   return made.json;
 }
 
-describe('the hosted connect page', { skip }, () => {
-  let service;
-  let browser;
-
+// The service (with `extra` configuration) and a Chromium for one describe block, started before
+// its tests and stopped after them; the tests read them from the returned object.
+function serviceAndBrowser(extra = {}) {
+  const env = {};
   before(async () => {
-    service = await startService();
-    browser = await launchChromium();
+    env.service = await startService(extra);
+    env.browser = await launchChromium();
   });
   after(async () => {
-    await browser?.close();
-    service?.stop();
+    await env.browser?.close();
+    env.service?.stop();
   });
+  return env;
+}
+
+describe('the hosted connect page', { skip }, () => {
+  const env = serviceAndBrowser();
 
   test('connects an account through the provider, lists it and disconnects it', async () => {
-    const session = await newSession(service, 'alice');
-    const context = await browser.newContext({ viewport: DESKTOP });
+    const session = await newSession(env.service, 'alice');
+    const context = await env.browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
     await page.goto(session.connect_url);
     await page.getByRole('heading', { name: 'Connect your accounts' }).waitFor();
@@ -67,12 +72,12 @@ describe('the hosted connect page', { skip }, () => {
     await page.screenshot({ path: screenshotPath('connect-page-empty-desktop.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Connect testidp' }).click();
-    await page.waitForURL((url) => url.origin === service.provider.issuer);
+    await page.waitForURL((url) => url.origin === env.service.provider.issuer);
     await signInAtProvider(page, 'alice-account');
-    await page.waitForURL(`${service.baseUrl}/connect`);
+    await page.waitForURL(`${env.service.baseUrl}/connect`);
     await page.getByRole('status').getByText('The account is connected.').waitFor();
     await page.getByText('alice-account@example.test').waitFor();
-    assert.equal((await integrationsOf(service, 'alice')).length, 1);
+    assert.equal((await integrationsOf(env.service, 'alice')).length, 1);
     await page.screenshot({ path: screenshotPath('connect-page-connected-desktop.png'), fullPage: true });
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: screenshotPath('connect-page-connected-360.png'), fullPage: true });
@@ -85,19 +90,19 @@ describe('the hosted connect page', { skip }, () => {
     await dialog.waitFor();
     await page.screenshot({ path: screenshotPath('connect-page-confirm-360.png') });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal((await integrationsOf(service, 'alice')).length, 1, 'cancel keeps it');
+    assert.equal((await integrationsOf(env.service, 'alice')).length, 1, 'cancel keeps it');
     await page.getByRole('button', { name: /^Disconnect testidp/ }).click();
     await dialog.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('status').getByText('testidp is disconnected.').waitFor();
     await page.getByText('No account is connected yet.').waitFor();
-    assert.equal((await integrationsOf(service, 'alice')).length, 0);
-    assert.equal((await service.provider.stats()).revoked, 2, 'revoked at the provider');
+    assert.equal((await integrationsOf(env.service, 'alice')).length, 0);
+    assert.equal((await env.service.provider.stats()).revoked, 2, 'revoked at the provider');
     await context.close();
   });
 
   test('is usable with the keyboard alone', async () => {
-    const session = await newSession(service, 'keyboard-user');
-    const context = await browser.newContext({ viewport: PHONE });
+    const session = await newSession(env.service, 'keyboard-user');
+    const context = await env.browser.newContext({ viewport: PHONE });
     const page = await context.newPage();
     await page.goto(session.connect_url);
     await page.getByRole('button', { name: 'Connect testidp' }).waitFor();
@@ -109,53 +114,43 @@ describe('the hosted connect page', { skip }, () => {
     }
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Connect testidp');
     await page.keyboard.press('Enter');
-    await page.waitForURL((url) => url.origin === service.provider.issuer);
+    await page.waitForURL((url) => url.origin === env.service.provider.issuer);
     await context.close();
   });
 
   test('says so when its link has expired or is missing', async () => {
-    const session = await newSession(service, 'alice');
-    await service.api('DELETE', `/v1/connect-sessions/${session.id}`, service.jwt('alice'));
-    const context = await browser.newContext({ viewport: PHONE });
+    const session = await newSession(env.service, 'alice');
+    await env.service.api('DELETE', `/v1/connect-sessions/${session.id}`, env.service.jwt('alice'));
+    const context = await env.browser.newContext({ viewport: PHONE });
     const page = await context.newPage();
     await page.goto(session.connect_url);
     await page.getByRole('status').getByText(/has expired/).waitFor();
-    await page.goto(`${service.baseUrl}/connect`);
+    await page.goto(`${env.service.baseUrl}/connect`);
     await page.getByRole('status').getByText(/needs a link from the application/).waitFor();
     await context.close();
   });
 });
 
 describe('the browser defences of a connect flow', { skip }, () => {
-  let service;
-  let browser;
-
-  before(async () => {
-    service = await startService();
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    service?.stop();
-  });
+  const env = serviceAndBrowser();
 
   // Alice's browser opens her start link; the provider URL it leads to is finished in another
   // browser (another person, other cookies): refused, nothing stored.
   test('a provider URL finished in a second browser is refused and stores nothing', async () => {
-    const started = await service.api('POST', '/v1/integrations/testidp/authorize',
-      service.jwt('alice'), {});
-    const alice = await browser.newContext();
+    const started = await env.service.api('POST', '/v1/integrations/testidp/authorize',
+      env.service.jwt('alice'), {});
+    const alice = await env.browser.newContext();
     const opened = await alice.request.get(started.json.authorization_url, { maxRedirects: 0 });
     assert.equal(opened.status(), 303);
     const providerUrl = opened.headers().location;
 
-    const bob = await browser.newContext();
+    const bob = await env.browser.newContext();
     const page = await bob.newPage();
     await page.goto(providerUrl);
     await signInAtProvider(page, 'bob-account');
     await page.waitForURL((url) => url.pathname === '/v1/oauth/callback/testidp');
     await page.getByText(/started in another browser/).waitFor();
-    assert.equal((await integrationsOf(service, 'alice')).length, 0);
+    assert.equal((await integrationsOf(env.service, 'alice')).length, 0);
 
     // The start link itself, opened again anywhere, is spent.
     const again = await bob.newPage();
@@ -169,28 +164,28 @@ describe('the browser defences of a connect flow', { skip }, () => {
 
   // Reconnecting with another account at the provider is refused, never merged.
   test('a reconnect that signs in with another account is refused', async () => {
-    const first = await newSession(service, 'carol');
-    const context = await browser.newContext();
+    const first = await newSession(env.service, 'carol');
+    const context = await env.browser.newContext();
     let page = await context.newPage();
     await page.goto(first.connect_url);
     await page.getByRole('button', { name: 'Connect testidp' }).click();
     await signInAtProvider(page, 'carol-account');
     await page.getByRole('status').getByText('The account is connected.').waitFor();
-    const [integration] = await integrationsOf(service, 'carol');
+    const [integration] = await integrationsOf(env.service, 'carol');
     await context.close();
 
-    const revokedBefore = (await service.provider.stats()).revoked;
-    const reconnect = await newSession(service, 'carol', { integration_id: integration.id });
-    const other = await browser.newContext();  // signed out at the provider
+    const revokedBefore = (await env.service.provider.stats()).revoked;
+    const reconnect = await newSession(env.service, 'carol', { integration_id: integration.id });
+    const other = await env.browser.newContext();  // signed out at the provider
     page = await other.newPage();
     await page.goto(reconnect.connect_url);
     await page.getByRole('button', { name: 'Reconnect testidp' }).click();
     await signInAtProvider(page, 'someone-else');
     await page.getByRole('status').getByText(/another account than the one being reconnected/).waitFor();
-    const after = await integrationsOf(service, 'carol');
+    const after = await integrationsOf(env.service, 'carol');
     assert.equal(after.length, 1);
     assert.equal(after[0].account.id, 'carol-account', 'never merged');
-    await eventually(async () => (await service.provider.stats()).revoked > revokedBefore,
+    await eventually(async () => (await env.service.provider.stats()).revoked > revokedBefore,
       'the other account\'s grant is revoked at the provider');
     await other.close();
   });
@@ -284,22 +279,12 @@ describe('with [connect] confirm_url', { skip }, () => {
 // §6: from `make run` to a token with no provider account: /demo, the demo provider's own
 // login and consent pages, the page's ready curl command, disconnect.
 describe('the five-minute demo', { skip }, () => {
-  let service;
-  let browser;
-
-  before(async () => {
-    service = await startService({ OAUTH_MANAGER_DEMO_ENABLED: 'true' });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    service?.stop();
-  });
+  const env = serviceAndBrowser({ OAUTH_MANAGER_DEMO_ENABLED: 'true' });
 
   test('connects a demo account, fetches its token with the shown command, disconnects', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
+    const context = await env.browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
-    await page.goto(`${service.baseUrl}/demo`);
+    await page.goto(`${env.service.baseUrl}/demo`);
     await page.getByRole('button', { name: 'Connect Demo provider' }).click();
     await page.getByLabel('Your name').fill('Ada Lovelace');
     await page.screenshot({ path: screenshotPath('demo-login-desktop.png') });
@@ -328,7 +313,7 @@ describe('the five-minute demo', { skip }, () => {
 
     // A refresh goes through the demo provider's token endpoint and rotates its refresh token.
     const { integration_id: id } = JSON.parse(body);
-    const refreshed = await service.api('POST', `/v1/integrations/${id}/refresh`, service.jwt('demo-user'), {});
+    const refreshed = await env.service.api('POST', `/v1/integrations/${id}/refresh`, env.service.jwt('demo-user'), {});
     assert.equal(refreshed.status, 200, refreshed.text);
 
     await page.getByRole('button', { name: /^Disconnect Demo provider/ }).click();
@@ -340,7 +325,7 @@ describe('the five-minute demo', { skip }, () => {
       body,
     });
     assert.notEqual(after.status, 200, 'no token after the disconnect');
-    assert.match(service.log(), /"event":"demo\.enabled"/, 'the log says the demo is on, with its link');
+    assert.match(env.service.log(), /"event":"demo\.enabled"/, 'the log says the demo is on, with its link');
     await context.close();
   });
 });
