@@ -106,6 +106,13 @@ events::OutboxSettings outbox_settings(const config::OutboxConfig& outbox) {
   return settings;
 }
 
+std::unique_ptr<manager::HandoutCache> make_handout_cache(const config::TokensConfig& tokens) {
+  if (!tokens.cache) return nullptr;
+  return std::make_unique<manager::HandoutCache>(
+      manager::HandoutCacheSettings{static_cast<std::size_t>(tokens.cache_max_entries),
+                                    std::chrono::milliseconds(tokens.cache_staleness_ms)});
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Service>> Service::create(const config::Config& config,
@@ -119,6 +126,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                  std::unique_ptr<store::Store> store)
     : clock_(clock),
       store_(std::move(store)),
+      handout_cache_(make_handout_cache(config.tokens)),
       database_blocking_(config.database.pool_size),
       redis_blocking_(kRedisThreads),
       http_client_(jwks_client_options(config)),
@@ -136,7 +144,7 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                         session_settings(config)),
       refresh_engine_(*store_, database_blocking_, registry_, keyring_, audit_, clock_, random_,
                       token_settings(config.tokens)),
-      token_service_(*store_, database_blocking_, refresh_engine_),
+      token_service_(*store_, database_blocking_, refresh_engine_, handout_cache_.get()),
       outbox_(*store_, database_blocking_, clock_, random_, outbox_settings(config.outbox)),
       token_revoker_(registry_, keyring_),
       disconnect_(*store_, database_blocking_, registry_, outbox_, clock_),
@@ -144,6 +152,10 @@ Service::Service(const config::Config& config, const core::Clock& clock,
                  refresher_settings(config.tokens)),
       state_purger_(*store_, database_blocking_, clock_),
       background_refresh_(config.tokens.background_refresh) {
+  if (handout_cache_) {
+    store_->report_changes_to(handout_cache_.get());
+    change_listener_ = store::open_change_listener(config.database.url, *handout_cache_);
+  }
   if (config.redis.url) {
     // The URL was validated with the configuration.
     redis_ = std::make_unique<net::RedisClient>(*net::parse_redis_url(*config.redis.url),
@@ -211,7 +223,11 @@ core::Status Service::sync_scope_catalog() {
   return store_->upsert_scopes(scopes);
 }
 
-Service::~Service() { join(); }
+Service::~Service() {
+  join();
+  change_listener_.reset();
+  store_->report_changes_to(nullptr);
+}
 
 void Service::start_background(boost::asio::io_context& io) {
   if (background_refresh_) refresher_.start(io);

@@ -23,6 +23,7 @@
 #include "manager/connect_flow.hpp"
 #include "manager/connect_sessions.hpp"
 #include "manager/disconnect.hpp"
+#include "manager/handout_cache.hpp"
 #include "manager/record_queries.hpp"
 #include "manager/refresh_engine.hpp"
 #include "manager/state_purger.hpp"
@@ -77,6 +78,8 @@ class Service {
   const core::Clock& clock_;
   crypto::OpenSslRandom random_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<manager::HandoutCache> handout_cache_;    // [tokens] cache only
+  std::unique_ptr<store::ChangeListener> change_listener_;  // PostgreSQL, with the cache
   // One thread per database connection, and a few for Redis, so a slow Redis never takes a
   // database thread.
   core::BlockingPool database_blocking_;

@@ -126,6 +126,12 @@ struct TokensConfig {
   int background_interval_seconds = 30;
   int background_concurrency = 4;
   int refresh_lease_seconds = 30;  // how long a replica holds an integration's refresh lease
+  // Each replica's copies of integrations and their encrypted tokens (the hand-out cache): a
+  // write drops them at once on every replica (PostgreSQL NOTIFY), and none is served longer
+  // than cache_staleness_ms after it was read, even if that report was lost.
+  bool cache = true;
+  int cache_max_entries = 100000;
+  int cache_staleness_ms = 1000;
 };
 
 struct AuditConfig {

@@ -194,6 +194,12 @@ void ConfigBuilder::build_tokens(TokensConfig& tokens) {
   // Longer than the provider call's total timeout (10 s), so a lease never lapses mid-refresh.
   tokens.refresh_lease_seconds =
       integer_in_range("tokens", "refresh_lease_seconds", tokens.refresh_lease_seconds, 15, 600);
+  if (const auto* cache = raw<bool>("tokens", "cache")) tokens.cache = *cache;
+  tokens.cache_max_entries =
+      integer_in_range("tokens", "cache_max_entries", tokens.cache_max_entries, 1, 10000000);
+  // Longer than a minute would make a lost report (a listener reconnecting) a long stale read.
+  tokens.cache_staleness_ms =
+      integer_in_range("tokens", "cache_staleness_ms", tokens.cache_staleness_ms, 1, 60000);
 }
 
 void ConfigBuilder::build_audit(AuditConfig& audit) {

@@ -23,10 +23,8 @@ core::Result<core::Integration> owned_integration(store::Store& store, const cor
                                                   const std::string& id) {
   auto found = store.get_integration(id);
   if (!found && found.error().code != core::Code::not_found) return found.error();
-  if (!found || !caller.may_act_for(found->user_id)) {
-    // Another user's integration gets exactly the answer an unknown id gets.
-    return core::make_error(core::Code::not_found, "no integration with this id");
-  }
+  // Another user's integration gets exactly the answer an unknown id gets.
+  if (!found || !caller.may_act_for(found->user_id)) return unknown_integration();
   return found;
 }
 
@@ -46,24 +44,35 @@ boost::asio::awaitable<core::Result<core::Integration>> find_integration(
   auto listed = co_await blocking.run(
       [&store, &user, &provider] { return store.list_integrations(*user, provider); });
   if (!listed) co_return listed.error();
-  std::vector<core::Integration> live;
+  std::vector<std::string> live_ids;
+  for (const auto& integration : *listed) {
+    if (integration.status != core::IntegrationStatus::revoked) live_ids.push_back(integration.id);
+  }
+  auto chosen = the_one_live(*user, provider, live_ids);
+  if (!chosen) co_return chosen.error();
   for (auto& integration : *listed) {
-    if (integration.status != core::IntegrationStatus::revoked)
-      live.push_back(std::move(integration));
+    if (integration.id == *chosen) co_return std::move(integration);
   }
-  if (live.empty()) {
-    co_return core::make_error(core::Code::not_found,
-                               fmt::format("{} has no {} integration", *user, provider));
+  co_return unknown_integration();
+}
+
+core::Error unknown_integration() {
+  return core::make_error(core::Code::not_found, "no integration with this id");
+}
+
+core::Result<std::string> the_one_live(const std::string& user_id, const std::string& provider,
+                                       const std::vector<std::string>& live_ids) {
+  if (live_ids.empty()) {
+    return core::make_error(core::Code::not_found,
+                            fmt::format("{} has no {} integration", user_id, provider));
   }
-  if (live.size() > 1) {
-    std::vector<std::string> ids;
-    for (const auto& integration : live) ids.push_back(integration.id);
-    co_return core::make_error(
+  if (live_ids.size() > 1) {
+    return core::make_error(
         core::Code::conflict,
-        fmt::format("{} has several {} integrations; name one with integration_id: {}", *user,
-                    provider, fmt::join(ids, ", ")));
+        fmt::format("{} has several {} integrations; name one with integration_id: {}", user_id,
+                    provider, fmt::join(live_ids, ", ")));
   }
-  co_return std::move(live.front());
+  return live_ids.front();
 }
 
 core::Status announce(events::EventPublisher* publisher, store::Store& tx, const std::string& type,

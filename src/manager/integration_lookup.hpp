@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/blocking_pool.hpp"
 #include "core/caller.hpp"
@@ -33,6 +34,14 @@ core::Result<core::Integration> owned_integration(store::Store& store, const cor
 boost::asio::awaitable<core::Result<core::Integration>> find_integration(
     store::Store& store, core::BlockingPool& blocking, const core::Caller& caller,
     const IntegrationRef& ref);
+
+// The answer for an id that is unknown, or another user's.
+core::Error unknown_integration();
+
+// The one live integration among `live_ids` of `user_id` at `provider`: not_found for none, and
+// a conflict that lists their ids for several.
+core::Result<std::string> the_one_live(const std::string& user_id, const std::string& provider,
+                                       const std::vector<std::string>& live_ids);
 
 // Announces `type` (integration.revoked, .needs_reauth, ...) for `integration` when a publisher
 // is set, inside the transaction `tx` of the change: ids and provider only, never a token.

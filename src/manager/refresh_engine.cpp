@@ -58,13 +58,18 @@ boost::asio::awaitable<core::Result<StoredTokens>> RefreshEngine::read_tokens(
     const std::string& integration_id) {
   auto record =
       co_await blocking_.run([this, &integration_id] { return store_.get_tokens(integration_id); });
+  co_return opened(record);
+}
+
+core::Result<StoredTokens> RefreshEngine::opened(
+    const core::Result<core::TokenRecord>& record) const {
   if (!record && record.error().code == core::Code::not_found) {
-    co_return needs_reauth("no tokens are stored for it");
+    return needs_reauth("no tokens are stored for it");
   }
-  if (!record) co_return record.error();
-  auto opened = vault_.open(*record);
-  if (!opened) co_return opened.error();
-  co_return StoredTokens{std::move(*record), std::move(*opened)};
+  if (!record) return record.error();
+  auto tokens = vault_.open(*record);
+  if (!tokens) return tokens.error();
+  return StoredTokens{*record, std::move(*tokens)};
 }
 
 core::Timestamp RefreshEngine::effective_expiry(const core::TokenRecord& record) const {
@@ -80,6 +85,23 @@ bool RefreshEngine::fresh_enough(const StoredTokens& stored, std::chrono::second
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens(
     const core::Integration& integration, std::chrono::seconds min_ttl, bool force) {
   auto current = co_await read_tokens(integration.id);
+  co_return co_await keep_valid(integration, std::move(current), min_ttl, force);
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens_from(
+    const core::Integration& integration, const std::optional<core::TokenRecord>& record,
+    std::chrono::seconds min_ttl) {
+  core::Result<core::TokenRecord> known =
+      record ? core::Result<core::TokenRecord>(*record)
+             : core::make_error(core::Code::not_found, "no token set");
+  // Named, not a temporary inside the co_await (g++ 12 destroys those twice: GCC 99576).
+  auto current = opened(known);
+  co_return co_await keep_valid(integration, std::move(current), min_ttl, false);
+}
+
+boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::keep_valid(
+    const core::Integration& integration, core::Result<StoredTokens> current,
+    std::chrono::seconds min_ttl, bool force) {
   if (!current) co_return current.error();
   if (!force && fresh_enough(*current, min_ttl)) co_return std::move(current->tokens);
   // Nothing to refresh with: a token still valid, however briefly, is handed out with its real

@@ -53,6 +53,11 @@ class RefreshEngine {
   boost::asio::awaitable<core::Result<TokenSet>> valid_tokens(const core::Integration& integration,
                                                               std::chrono::seconds min_ttl,
                                                               bool force);
+  // The same from a token set already read (`record`: the hand-out cache's copy; nullopt: none
+  // stored). A refresh, if one is needed, reads the store again under its lease.
+  boost::asio::awaitable<core::Result<TokenSet>> valid_tokens_from(
+      const core::Integration& integration, const std::optional<core::TokenRecord>& record,
+      std::chrono::seconds min_ttl);
   // The stored tokens, decrypted; needs_reauth when none are stored.
   boost::asio::awaitable<core::Result<StoredTokens>> read_tokens(const std::string& integration_id);
   // The error to answer while the integration's refresh backoff lasts; nullopt outside one.
@@ -91,6 +96,11 @@ class RefreshEngine {
   boost::asio::awaitable<std::chrono::milliseconds> note_failure(
       const core::Integration& integration, std::optional<std::chrono::seconds> provider_asked,
       const std::string& event_type);
+  core::Result<StoredTokens> opened(const core::Result<core::TokenRecord>& record) const;
+  boost::asio::awaitable<core::Result<TokenSet>> keep_valid(const core::Integration& integration,
+                                                            core::Result<StoredTokens> current,
+                                                            std::chrono::seconds min_ttl,
+                                                            bool force);
   bool fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const;
   core::Timestamp effective_expiry(const core::TokenRecord& record) const;
   core::Result<TokenSet> instead_of_refresh(StoredTokens current, core::Error error,

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "manager/handout_lookup.hpp"
+
 namespace oauth_manager::manager {
 namespace {
 
@@ -37,19 +39,20 @@ boost::asio::awaitable<core::Result<IssuedToken>> TokenService::issue(
   // A named ref, not a braced temporary: g++ 12 destroys temporaries of a co_await expression
   // twice (GCC bug 99576).
   const IntegrationRef ref{query.integration_id, query.user_id, query.provider};
-  auto integration = co_await find_integration(store_, blocking_, caller, ref);
-  if (!integration) co_return integration.error();
-  target = integration->id;
-  if (auto refused = unusable(*integration)) co_return *refused;
-  if (auto missing = missing_scopes(*integration, query.scopes); !missing.empty()) {
+  auto found = co_await find_for_handout(store_, blocking_, cache_, caller, ref);
+  if (!found) co_return found.error();
+  const auto& integration = found->integration;
+  target = integration.id;
+  if (auto refused = unusable(integration)) co_return *refused;
+  if (auto missing = missing_scopes(integration, query.scopes); !missing.empty()) {
     co_return core::make_error(
         core::Code::insufficient_scope,
         fmt::format("not granted: {}; connect again asking for them", fmt::join(missing, ", ")));
   }
-  auto tokens = co_await refresh_.valid_tokens(*integration, query.min_ttl, false);
+  auto tokens = co_await refresh_.valid_tokens_from(integration, found->tokens, query.min_ttl);
   if (!tokens) co_return tokens.error();
-  co_return IssuedToken{tokens->access_token,        tokens->token_type, tokens->expires_at,
-                        integration->granted_scopes, integration->id,    integration->user_id};
+  co_return IssuedToken{tokens->access_token,       tokens->token_type, tokens->expires_at,
+                        integration.granted_scopes, integration.id,     integration.user_id};
 }
 
 boost::asio::awaitable<core::Result<core::Integration>> TokenService::refresh_now(

@@ -10,6 +10,7 @@
 
 #include "core/blocking_pool.hpp"
 #include "core/caller.hpp"
+#include "manager/handout_cache.hpp"
 #include "manager/integration_lookup.hpp"
 #include "manager/refresh_engine.hpp"
 #include "store/store.hpp"
@@ -35,11 +36,13 @@ struct IssuedToken {
 };
 
 // The hand-out: finds the integration a caller may use, checks it can serve the scopes asked,
-// and hands out an access token the RefreshEngine keeps valid.
+// and hands out an access token the RefreshEngine keeps valid. With a HandoutCache, a fresh token
+// is handed out without a database round trip.
 class TokenService {
  public:
-  TokenService(store::Store& store, core::BlockingPool& blocking, RefreshEngine& refresh)
-      : store_(store), blocking_(blocking), refresh_(refresh) {}
+  TokenService(store::Store& store, core::BlockingPool& blocking, RefreshEngine& refresh,
+               HandoutCache* cache = nullptr)
+      : store_(store), blocking_(blocking), refresh_(refresh), cache_(cache) {}
 
   // `target` is filled with the integration concerned as soon as it is known (for the audit).
   boost::asio::awaitable<core::Result<IssuedToken>> issue(const core::Caller& caller,
@@ -57,6 +60,7 @@ class TokenService {
   store::Store& store_;
   core::BlockingPool& blocking_;
   RefreshEngine& refresh_;
+  HandoutCache* cache_;
 };
 
 }  // namespace oauth_manager::manager

@@ -15,15 +15,33 @@ SqlStore::SqlStore(std::string backend, ConnectionFactory factory, int pool_size
 
 Status SqlStore::transact(const std::function<Status(Store& tx)>& work) {
   if (bound_ != nullptr) return work(*this);
-  return with_connection([&](SqlConnection& connection) -> Status {
-    SqlStore view(backend_, pool_, connection);
+  Changes changes;
+  auto status = with_connection([&](SqlConnection& connection) -> Status {
+    SqlStore view(*this, connection, changes);
     try {
       return in_write_transaction(connection, [&] { return work(view); });
     } catch (...) {
       connection.rollback();
+      report(changes);
       throw;
     }
   });
+  report(changes);
+  return status;
+}
+
+void SqlStore::changed(IntegrationChange change) {
+  if (changes_ != nullptr) {
+    changes_->push_back(std::move(change));
+  } else {
+    report({std::move(change)});
+  }
+}
+
+void SqlStore::report(const Changes& changes) const {
+  auto* watcher = watcher_->load();
+  if (watcher == nullptr) return;
+  for (const auto& change : changes) watcher->integration_changed(change);
 }
 
 Status SqlStore::ping() {

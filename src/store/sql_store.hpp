@@ -1,8 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/connection_pool.hpp"
 #include "store/sql_rows.hpp"
@@ -100,12 +102,19 @@ class SqlStore final : public Store {
       const std::vector<std::string>& kinds) override;
   core::Result<std::int64_t> count_outbox() override;
   core::Result<bool> lookup_uses_index(IndexedLookup lookup) override;
+  void report_changes_to(IntegrationWatcher* watcher) override { watcher_->store(watcher); }
 
  private:
+  using Changes = std::vector<IntegrationChange>;
+
   // Leases a connection, runs `work` on it, and returns its result.
   // A view of the same store bound to `connection`, which is inside a write transaction.
-  SqlStore(std::string backend, std::shared_ptr<ConnectionPool> pool, SqlConnection& connection)
-      : backend_(std::move(backend)), pool_(std::move(pool)), bound_(&connection) {}
+  SqlStore(const SqlStore& root, SqlConnection& connection, Changes& changes)
+      : backend_(root.backend_),
+        pool_(root.pool_),
+        watcher_(root.watcher_),
+        bound_(&connection),
+        changes_(&changes) {}
 
   // Leases a connection (or uses the bound one), runs `work` on it, and returns its result.
   template <typename Work>
@@ -123,9 +132,16 @@ class SqlStore final : public Store {
     return in_write_transaction(connection, std::forward<Work>(work));
   }
 
+  // A write to an integration or its tokens: reported now, or, inside a transaction, when it ends.
+  void changed(IntegrationChange change);
+  void report(const Changes& changes) const;
+
   std::string backend_;
   std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<std::atomic<IntegrationWatcher*>> watcher_ =
+      std::make_shared<std::atomic<IntegrationWatcher*>>(nullptr);
   SqlConnection* bound_ = nullptr;  // set in a view made by transact()
+  Changes* changes_ = nullptr;      // the view's writes, reported by transact() when it ends
 };
 
 }  // namespace oauth_manager::store

@@ -25,7 +25,7 @@ Result<core::Integration> SqlStore::upsert_integration(const core::Integration& 
       "status = excluded.status, granted_scopes = excluded.granted_scopes, "
       "updated_at = excluded.updated_at RETURNING {}",
       kIntegrationColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::Integration> {
+  auto written = with_connection([&](SqlConnection& connection) -> Result<core::Integration> {
     auto row =
         single_row(connection.run(sql, {integration.id, integration.user_id, integration.provider,
                                         integration.provider_account_id,
@@ -40,6 +40,8 @@ Result<core::Integration> SqlStore::upsert_integration(const core::Integration& 
     if (!row) return row.error();
     return integration_from_row(*row);
   });
+  changed({written ? written->id : integration.id, integration.user_id, integration.provider});
+  return written;
 }
 
 Result<core::Integration> SqlStore::get_integration(std::string_view id) {
@@ -80,32 +82,38 @@ Result<std::int64_t> SqlStore::count_live_integrations_of_account(
 
 Status SqlStore::set_integration_status(std::string_view id, core::IntegrationStatus status,
                                         core::Timestamp now) {
-  return with_connection([&](SqlConnection& connection) {
+  auto written = with_connection([&](SqlConnection& connection) {
     return execute_on_existing(
         connection, "UPDATE integrations SET status = $2, updated_at = oam_ts($3) WHERE id = $1",
         {std::string(id), std::string(core::status_name(status)), core::to_unix_ms(now)},
         "integration");
   });
+  changed({std::string(id), {}, {}});
+  return written;
 }
 
 Status SqlStore::mark_refreshed(std::string_view id, core::Timestamp now) {
-  return with_connection([&](SqlConnection& connection) {
+  auto written = with_connection([&](SqlConnection& connection) {
     return execute_on_existing(
         connection,
         "UPDATE integrations SET last_refreshed_at = oam_ts($2), updated_at = oam_ts($2) "
         "WHERE id = $1",
         {std::string(id), core::to_unix_ms(now)}, "integration");
   });
+  changed({std::string(id), {}, {}});
+  return written;
 }
 
 Status SqlStore::set_granted_scopes(std::string_view id, const std::vector<std::string>& scopes,
                                     core::Timestamp now) {
-  return with_connection([&](SqlConnection& connection) {
+  auto written = with_connection([&](SqlConnection& connection) {
     return execute_on_existing(
         connection,
         "UPDATE integrations SET granted_scopes = $2, updated_at = oam_ts($3) WHERE id = $1",
         {std::string(id), core::join_scopes(scopes), core::to_unix_ms(now)}, "integration");
   });
+  changed({std::string(id), {}, {}});
+  return written;
 }
 
 Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) {
@@ -118,7 +126,7 @@ Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) 
       "expires_at = excluded.expires_at, key_id = excluded.key_id, "
       "version = tokens.version + 1, updated_at = excluded.updated_at RETURNING {}",
       kTokenColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
+  auto written = with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
     auto row =
         single_row(connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
                                         blob_or_null(tokens.refresh_token_ciphertext),
@@ -128,6 +136,8 @@ Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) 
     if (!row) return row.error();
     return tokens_from_row(*row);
   });
+  changed({tokens.integration_id, {}, {}});
+  return written;
 }
 
 Result<core::TokenRecord> SqlStore::get_tokens(std::string_view integration_id) {
@@ -146,7 +156,7 @@ Result<core::TokenRecord> SqlStore::update_tokens(const core::TokenRecord& token
       "expires_at = oam_ts($5), key_id = $6, updated_at = oam_ts($7), version = version + 1 "
       "WHERE integration_id = $1 AND version = $8 RETURNING {}",
       kTokenColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
+  auto written = with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
     auto result =
         connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
                              blob_or_null(tokens.refresh_token_ciphertext), tokens.token_type,
@@ -163,18 +173,22 @@ Result<core::TokenRecord> SqlStore::update_tokens(const core::TokenRecord& token
         fmt::format("the token set changed meanwhile (version {} expected, {} stored); re-read it",
                     expected_version, exists->rows.front().integer(0)));
   });
+  changed({tokens.integration_id, {}, {}});
+  return written;
 }
 
 Result<std::optional<core::TokenRecord>> SqlStore::delete_tokens(std::string_view integration_id) {
   using Deleted = std::optional<core::TokenRecord>;
   const auto sql =
       fmt::format("DELETE FROM tokens WHERE integration_id = $1 RETURNING {}", kTokenColumns);
-  return with_connection([&](SqlConnection& connection) -> Result<Deleted> {
+  auto written = with_connection([&](SqlConnection& connection) -> Result<Deleted> {
     auto result = connection.run(sql, {std::string(integration_id)});
     if (!result) return result.error();
     if (result->rows.empty()) return Deleted{};
     return Deleted{tokens_from_row(result->rows.front())};
   });
+  changed({std::string(integration_id), {}, {}});
+  return written;
 }
 
 Result<std::vector<std::string>> SqlStore::list_expiring(core::Timestamp before, int limit) {

@@ -17,6 +17,7 @@
 #include "core/refresh_backoff.hpp"
 #include "core/scope_info.hpp"
 #include "core/token_record.hpp"
+#include "store/integration_watcher.hpp"
 
 namespace oauth_manager::store {
 
@@ -185,6 +186,11 @@ class Store {
   virtual core::Result<std::int64_t> count_outbox() = 0;
 
   virtual core::Result<bool> lookup_uses_index(IndexedLookup lookup) = 0;
+
+  // From now on, every write to an integration or its token set in this process is reported to
+  // `watcher` (nullptr: to nobody) when its transaction ends. Set before serving; the watcher
+  // outlives the store's use.
+  virtual void report_changes_to(IntegrationWatcher* watcher) = 0;
 };
 
 }  // namespace oauth_manager::store

@@ -1,0 +1,109 @@
+#include "manager/handout_lookup.hpp"
+
+#include "manager/acting_user.hpp"
+
+namespace oauth_manager::manager {
+namespace {
+
+using Found = core::Result<HandoutEntry>;
+
+// Blocking: on the database pool.
+core::Result<std::optional<core::TokenRecord>> stored_tokens(store::Store& store,
+                                                             const std::string& id) {
+  auto tokens = store.get_tokens(id);
+  if (!tokens && tokens.error().code == core::Code::not_found) {
+    return std::optional<core::TokenRecord>{};
+  }
+  if (!tokens) return tokens.error();
+  return std::optional<core::TokenRecord>{std::move(*tokens)};
+}
+
+Found read_entry(store::Store& store, const core::Caller& caller, const std::string& id) {
+  auto integration = owned_integration(store, caller, id);
+  if (!integration) return integration.error();
+  auto tokens = stored_tokens(store, id);
+  if (!tokens) return tokens.error();
+  return HandoutEntry{std::move(*integration), std::move(*tokens)};
+}
+
+struct AccountRead {
+  std::vector<std::string> live_ids;
+  std::optional<HandoutEntry> only;  // the entry of the one live integration, if just one
+};
+
+core::Result<AccountRead> read_account(store::Store& store, const std::string& user_id,
+                                       const std::string& provider) {
+  auto listed = store.list_integrations(user_id, provider);
+  if (!listed) return listed.error();
+  AccountRead read;
+  std::optional<core::Integration> last_live;
+  for (auto& integration : *listed) {
+    if (integration.status == core::IntegrationStatus::revoked) continue;
+    read.live_ids.push_back(integration.id);
+    last_live = std::move(integration);
+  }
+  if (read.live_ids.size() != 1) return read;
+  auto tokens = stored_tokens(store, last_live->id);
+  if (!tokens) return tokens.error();
+  read.only = HandoutEntry{std::move(*last_live), std::move(*tokens)};
+  return read;
+}
+
+boost::asio::awaitable<Found> entry_by_id(store::Store& store, core::BlockingPool& blocking,
+                                          HandoutCache* cache, const core::Caller& caller,
+                                          const std::string& id) {
+  if (cache != nullptr) {
+    if (auto hit = cache->find(id)) {
+      if (!caller.may_act_for(hit->integration.user_id)) co_return unknown_integration();
+      co_return std::move(*hit);
+    }
+  }
+  const auto ticket = cache != nullptr ? cache->ticket() : 0;
+  auto read =
+      co_await blocking.run([&store, &caller, &id] { return read_entry(store, caller, id); });
+  if (read && cache != nullptr) cache->put(ticket, *read);
+  co_return read;
+}
+
+boost::asio::awaitable<Found> entry_by_account(store::Store& store, core::BlockingPool& blocking,
+                                               HandoutCache* cache, const std::string& user_id,
+                                               const std::string& provider,
+                                               const core::Caller& caller) {
+  if (cache != nullptr) {
+    if (auto ids = cache->find_live_ids(user_id, provider)) {
+      auto chosen = the_one_live(user_id, provider, *ids);
+      if (!chosen) co_return chosen.error();
+      co_return co_await entry_by_id(store, blocking, cache, caller, *chosen);
+    }
+  }
+  const auto ticket = cache != nullptr ? cache->ticket() : 0;
+  auto read = co_await blocking.run(
+      [&store, &user_id, &provider] { return read_account(store, user_id, provider); });
+  if (!read) co_return read.error();
+  if (cache != nullptr) {
+    cache->put_live_ids(ticket, user_id, provider, read->live_ids);
+    if (read->only) cache->put(ticket, *read->only);
+  }
+  auto chosen = the_one_live(user_id, provider, read->live_ids);
+  if (!chosen) co_return chosen.error();
+  co_return std::move(*read->only);
+}
+
+}  // namespace
+
+boost::asio::awaitable<Found> find_for_handout(store::Store& store, core::BlockingPool& blocking,
+                                               HandoutCache* cache, const core::Caller& caller,
+                                               const IntegrationRef& ref) {
+  if (ref.integration_id) {
+    co_return co_await entry_by_id(store, blocking, cache, caller, *ref.integration_id);
+  }
+  if (!ref.provider) {
+    co_return core::make_error(core::Code::invalid_request,
+                               "name the integration: integration_id, or user_id and provider");
+  }
+  auto user = resolve_user(caller, ref.user_id);
+  if (!user) co_return user.error();
+  co_return co_await entry_by_account(store, blocking, cache, *user, *ref.provider, caller);
+}
+
+}  // namespace oauth_manager::manager
