@@ -38,28 +38,50 @@ boost::asio::awaitable<core::Result<core::Caller>> Authenticator::authenticate(
   if (!authorization) co_return rejected("an Authorization: Bearer <JWT> header is required");
   const auto token = bearer_token(*authorization);
   if (!token) co_return rejected("the Authorization header must be \"Bearer <JWT>\"");
-  auto decoded = crypto::decode_jwt(*token, settings_.max_token_bytes);
+  auto verified = verified_.find(*token, clock_.now());
+  if (!verified) {
+    auto checked = co_await verify(*token);
+    if (!checked) co_return checked.error();
+    verified_.put(*token, *checked, clock_.now());
+    verified = std::move(*checked);
+  }
+  if (auto session = co_await check_session(verified->session_id); !session) {
+    co_return session.error();
+  }
+  verified->caller.session_id = verified->session_id;
+  co_return std::move(verified->caller);
+}
+
+boost::asio::awaitable<core::Result<VerifiedToken>> Authenticator::verify(std::string_view token) {
+  auto decoded = crypto::decode_jwt(token, settings_.max_token_bytes);
   if (!decoded) co_return decoded.error();
   auto keys = co_await keys_->keys_for(decoded->key_id);
   if (!keys) co_return keys.error();
   auto claims = crypto::verify_jwt(*decoded, *keys, settings_.claims, clock_.now());
   if (!claims) co_return claims.error();
-  auto caller = caller_from_claims(*claims, settings_.permissions, settings_.roles);
-  if (auto session = co_await check_session(caller, *claims); !session) co_return session.error();
-  co_return caller;
+  auto session_id = session_of(*claims);
+  if (!session_id) co_return session_id.error();
+  // verify_jwt has checked that exp is there and is a number.
+  const auto exp_ms = static_cast<std::int64_t>(claims->at("exp").get<double>() * 1000);
+  co_return VerifiedToken{caller_from_claims(*claims, settings_.permissions, settings_.roles),
+                          std::move(*session_id), core::from_unix_ms(exp_ms)};
 }
 
-boost::asio::awaitable<core::Status> Authenticator::check_session(core::Caller& caller,
-                                                                  const nlohmann::json& claims) {
-  if (!settings_.session_claim || sessions_ == nullptr) co_return core::Status{};
+core::Result<std::optional<std::string>> Authenticator::session_of(
+    const nlohmann::json& claims) const {
+  if (!settings_.session_claim || sessions_ == nullptr) return std::optional<std::string>{};
   const auto sid = claims.find(*settings_.session_claim);
   if (sid == claims.end() || !sid->is_string() || sid->get<std::string>().empty()) {
-    co_return rejected("the token has no " + *settings_.session_claim + " (session) claim");
+    return rejected("the token has no " + *settings_.session_claim + " (session) claim");
   }
-  caller.session_id = sid->get<std::string>();
+  return std::optional<std::string>{sid->get<std::string>()};
+}
+
+boost::asio::awaitable<core::Status> Authenticator::check_session(
+    const std::optional<std::string>& session_id) {
+  if (!session_id) co_return core::Status{};
   auto key = settings_.session_key_pattern;
-  if (const auto at = key.find("{sid}"); at != std::string::npos)
-    key.replace(at, 5, *caller.session_id);
+  if (const auto at = key.find("{sid}"); at != std::string::npos) key.replace(at, 5, *session_id);
   auto active = co_await blocking_.run([this, &key] { return sessions_->session_active(key); });
   if (!active) {
     log::warn("auth.session_check_failed",

@@ -6,6 +6,7 @@
 
 #include "auth/roles.hpp"
 #include "auth/session_store.hpp"
+#include "auth/verified_tokens.hpp"
 #include "core/blocking_pool.hpp"
 #include "crypto/jwt.hpp"
 #include "crypto/key_source.hpp"
@@ -36,14 +37,16 @@ class Authenticator {
       std::optional<std::string_view> authorization);
 
  private:
-  boost::asio::awaitable<core::Status> check_session(core::Caller& caller,
-                                                     const nlohmann::json& claims);
+  boost::asio::awaitable<core::Result<VerifiedToken>> verify(std::string_view token);
+  core::Result<std::optional<std::string>> session_of(const nlohmann::json& claims) const;
+  boost::asio::awaitable<core::Status> check_session(const std::optional<std::string>& session_id);
 
   AuthSettings settings_;
   std::shared_ptr<crypto::KeySource> keys_;
   SessionStore* sessions_;
   core::BlockingPool& blocking_;
   const core::Clock& clock_;
+  VerifiedTokens verified_;
 };
 
 }  // namespace oauth_manager::auth

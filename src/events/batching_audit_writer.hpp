@@ -54,6 +54,7 @@ class BatchingAuditWriter final : public AuditWriter {
   void run();
   bool enqueue(core::AuditEvent& event);
   core::Status write_one_batch();  // with write_mutex_ held
+  core::Status write_next_batch();
   void drain_for_close();
 
   store::Store& store_;

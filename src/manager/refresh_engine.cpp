@@ -77,9 +77,14 @@ core::Timestamp RefreshEngine::effective_expiry(const core::TokenRecord& record)
 }
 
 bool RefreshEngine::fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const {
+  return fresh_enough(stored.record, min_ttl);
+}
+
+bool RefreshEngine::fresh_enough(const core::TokenRecord& record,
+                                 std::chrono::seconds min_ttl) const {
   // Without a refresh token there is nothing to refresh with: the token is what it is.
-  if (!stored.tokens.refresh_token && !stored.record.expires_at) return true;
-  return effective_expiry(stored.record) - clock_.now() >= min_ttl;
+  if (!record.refresh_token_ciphertext && !record.expires_at) return true;
+  return effective_expiry(record) - clock_.now() >= min_ttl;
 }
 
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens(
@@ -91,6 +96,8 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens(
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::valid_tokens_from(
     const core::Integration& integration, const std::optional<core::TokenRecord>& record,
     std::chrono::seconds min_ttl) {
+  // The common case: fresh enough, so only the access token is decrypted.
+  if (record && fresh_enough(*record, min_ttl)) co_return vault_.open_access(*record);
   core::Result<core::TokenRecord> known =
       record ? core::Result<core::TokenRecord>(*record)
              : core::make_error(core::Code::not_found, "no token set");

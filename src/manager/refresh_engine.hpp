@@ -102,6 +102,7 @@ class RefreshEngine {
                                                             std::chrono::seconds min_ttl,
                                                             bool force);
   bool fresh_enough(const StoredTokens& stored, std::chrono::seconds min_ttl) const;
+  bool fresh_enough(const core::TokenRecord& record, std::chrono::seconds min_ttl) const;
   core::Timestamp effective_expiry(const core::TokenRecord& record) const;
   core::Result<TokenSet> instead_of_refresh(StoredTokens current, core::Error error,
                                             bool force) const;

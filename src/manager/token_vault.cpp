@@ -35,19 +35,22 @@ core::Result<std::string> TokenVault::open_field(const std::string& integration_
   return keyring_.decrypt(ciphertext, associated_data(integration_id, field));
 }
 
-core::Result<TokenSet> TokenVault::open(const core::TokenRecord& record) const {
+core::Result<TokenSet> TokenVault::open_access(const core::TokenRecord& record) const {
   TokenSet tokens;
   auto access = open_field(record.integration_id, kAccessField, record.access_token_ciphertext);
   if (!access) return access.error();
   tokens.access_token = std::move(*access);
-  if (record.refresh_token_ciphertext) {
-    auto refresh =
-        open_field(record.integration_id, kRefreshField, *record.refresh_token_ciphertext);
-    if (!refresh) return refresh.error();
-    tokens.refresh_token = std::move(*refresh);
-  }
   tokens.token_type = record.token_type;
   tokens.expires_at = record.expires_at;
+  return tokens;
+}
+
+core::Result<TokenSet> TokenVault::open(const core::TokenRecord& record) const {
+  auto tokens = open_access(record);
+  if (!tokens || !record.refresh_token_ciphertext) return tokens;
+  auto refresh = open_field(record.integration_id, kRefreshField, *record.refresh_token_ciphertext);
+  if (!refresh) return refresh.error();
+  tokens->refresh_token = std::move(*refresh);
   return tokens;
 }
 

@@ -27,6 +27,9 @@ class TokenVault {
   core::TokenRecord seal(const std::string& integration_id, const TokenSet& tokens,
                          core::Timestamp now) const;
   core::Result<TokenSet> open(const core::TokenRecord& record) const;
+  // The access token alone (refresh_token stays empty): one decryption for a hand-out that
+  // needs no refresh.
+  core::Result<TokenSet> open_access(const core::TokenRecord& record) const;
   // One sealed field ("access_token" or "refresh_token") of `integration_id`, on its own (a
   // revocation job carries the ciphertext it was given).
   core::Result<std::string> open_field(const std::string& integration_id, std::string_view field,

@@ -1,0 +1,26 @@
+#include "auth/verified_tokens.hpp"
+
+#include <algorithm>
+
+namespace oauth_manager::auth {
+
+std::optional<VerifiedToken> VerifiedTokens::find(std::string_view token, core::Timestamp now) {
+  const std::lock_guard lock(mutex_);
+  const auto found = entries_.find(std::string(token));
+  if (found == entries_.end()) return std::nullopt;
+  if (now >= found->second.until) {
+    entries_.erase(found);
+    return std::nullopt;
+  }
+  return found->second;
+}
+
+void VerifiedTokens::put(std::string_view token, VerifiedToken verified, core::Timestamp now) {
+  if (token.size() > kMaxTokenBytes) return;
+  verified.until = std::min(verified.until, now + kRecheckAfter);
+  const std::lock_guard lock(mutex_);
+  while (!entries_.empty() && entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+  entries_.insert_or_assign(std::string(token), std::move(verified));
+}
+
+}  // namespace oauth_manager::auth
