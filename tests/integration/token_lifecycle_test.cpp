@@ -17,6 +17,8 @@ TEST_P(TokenLifecycleTest, DisconnectRevokesRefreshThenAccessTokenAndDeletesLoca
   const auto id = connect("google", google_tokens("ya29.access-1", "1//refresh-1"));
   const auto reply = api_->get("/v1/integrations/" + id, api_->token("alice", {"user"}));
   ASSERT_EQ(reply.status, 200);
+  // Handed out once: the hand-out cache holds it, and the disconnect must drop it at once.
+  ASSERT_EQ(token_for(id).status, 200);
 
   std::string request = "DELETE /v1/integrations/" + id +
                         " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer " +

@@ -46,6 +46,15 @@ std::string RunningService::post(const std::string& target, const std::string& b
                        limit);
 }
 
+std::string RunningService::remove(const std::string& target, const std::string& bearer) const {
+  return http_exchange(port_,
+                       "DELETE " + target +
+                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                           "Authorization: Bearer " +
+                           bearer + "\r\n\r\n",
+                       std::chrono::seconds(30));
+}
+
 std::string RunningService::get(const std::string& target, const std::string& bearer,
                                 const std::string& cookie) const {
   std::string request = "GET " + target +

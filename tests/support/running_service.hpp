@@ -27,6 +27,8 @@ class RunningService {
   std::string post(const std::string& target, const std::string& bearer,
                    const std::string& json_body,
                    std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
+  // DELETE with a bearer token on a fresh connection; the raw response.
+  std::string remove(const std::string& target, const std::string& bearer) const;
   // `cookie`: a Cookie header's value to send ("name=value"), none when empty.
   std::string get(const std::string& target, const std::string& bearer,
                   const std::string& cookie = "") const;
