@@ -1,10 +1,16 @@
 #include "log/logger.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <string>
+#include <thread>
 
 #include "core/clock.hpp"
 
@@ -30,31 +36,123 @@ std::string_view level_name(Level level) {
   return "info";
 }
 
-spdlog::logger& sink() {
-  // Logs go to stderr so that commands printing results (gen-key, check-config) keep stdout clean.
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    auto created = spdlog::stderr_logger_mt("oauth-manager");
-    created->set_pattern("%v");
-    created->set_level(spdlog::level::trace);
-    created->flush_on(spdlog::level::trace);
+// Where lines go: stderr, so that commands printing results (gen-key, check-config) keep stdout
+// clean. Lines are collected and written together, at most kFlushInterval apart: one write(2)
+// per line (what spdlog's stderr sink does, flushing each line) cost a fifth of a /healthz
+// request. spdlog's async logger was measured too (docs/performance.md): no gain, since its
+// queue hands every line to another thread. Warnings and errors are written at once (with what
+// was waiting before them, keeping the order), and everything is written at exit.
+class LineWriter {
+ public:
+  static constexpr std::chrono::milliseconds kFlushInterval{10};
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+
+  LineWriter() : thread_([this] { run(); }) { thread_.detach(); }
+  LineWriter(const LineWriter&) = delete;
+  LineWriter& operator=(const LineWriter&) = delete;
+  ~LineWriter() = delete;
+
+  void add(std::string line, bool at_once) {
+    line += '\n';
+    std::unique_lock lock(mutex_);
+    const bool was_empty = pending_.empty();
+    pending_ += line;
+    if (at_once || pending_.size() >= kFlushBytes) {
+      write_locked();
+    } else if (was_empty) {
+      lock.unlock();
+      wake_.notify_one();
+    }
+  }
+
+  void flush() {
+    const std::lock_guard lock(mutex_);
+    write_locked();
+  }
+
+ private:
+  [[noreturn]] void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return !pending_.empty(); });
+      // Let more lines join before writing: at high rates this is what batches them.
+      lock.unlock();
+      std::this_thread::sleep_for(kFlushInterval);
+      lock.lock();
+      write_locked();
+    }
+  }
+
+  // With mutex_ held. Holding it across the write keeps lines whole and in order.
+  void write_locked() {
+    std::size_t written = 0;
+    while (written < pending_.size()) {
+      const auto n = ::write(STDERR_FILENO, pending_.data() + written, pending_.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // nowhere to log to: drop rather than block the service
+      written += static_cast<std::size_t>(n);
+    }
+    pending_.clear();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string pending_;
+  std::thread thread_;
+};
+
+// Never destroyed (a line logged from another static's destructor must still find it); what is
+// waiting is written by the exit handler.
+LineWriter& writer() {
+  static LineWriter* const instance = [] {
+    auto* created = new LineWriter();
+    std::atexit([] { writer().flush(); });
     return created;
   }();
-  return *logger;
+  return *instance;
 }
 
-std::string format_json(Level level, std::string_view event, const nlohmann::json& fields) {
-  nlohmann::json line = nlohmann::json::object();
-  line["ts"] = core::to_rfc3339(core::SystemClock{}.now());
-  line["level"] = level_name(level);
-  line["event"] = event;
-  if (fields.is_object()) {
-    for (const auto& [key, value] : fields.items()) line[key] = value;
+// "2026-11-26T13:52:44.123Z": the part up to the seconds is formatted once a second per thread.
+std::string timestamp() {
+  const auto now = core::SystemClock{}.now();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
+  thread_local std::chrono::sys_seconds cached_second{};
+  thread_local std::string cached_prefix;
+  if (seconds != cached_second || cached_prefix.empty()) {
+    cached_second = seconds;
+    const auto full = core::to_rfc3339(seconds);      // "...:SS.000Z"
+    cached_prefix = full.substr(0, full.size() - 4);  // "...:SS"
   }
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const auto millis = (now - seconds).count();
+  return fmt::format("{}{:03}Z", cached_prefix, millis);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The fixed fields first, then the event's own (one JSON object per line). The fields are written
+// straight into the line rather than copied into another object first.
+std::string format_json(Level level, std::string_view event, const nlohmann::json& fields) {
+  std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
+  line += level_name(level);
+  line += "\",\"event\":";
+  append_json_string(line, event);
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) {
+      if (key == "ts" || key == "level" || key == "event") continue;  // the line's own
+      line += ',';
+      append_json_string(line, key);
+      line += ':';
+      line += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  line += '}';
+  return line;
 }
 
 std::string format_text(Level level, std::string_view event, const nlohmann::json& fields) {
-  std::string line = core::to_rfc3339(core::SystemClock{}.now());
+  std::string line = timestamp();
   line += ' ';
   line += level_name(level);
   line += ' ';
@@ -85,9 +183,11 @@ bool enabled(Level level) { return level >= g_threshold.load(); }
 
 void write(Level level, std::string_view event, const nlohmann::json& fields) {
   if (!enabled(level)) return;
-  const auto line = g_format == LogFormat::json ? format_json(level, event, fields)
-                                                : format_text(level, event, fields);
-  sink().info(line);
+  auto line = g_format == LogFormat::json ? format_json(level, event, fields)
+                                          : format_text(level, event, fields);
+  writer().add(std::move(line), level >= Level::warn);
 }
+
+void flush() { writer().flush(); }
 
 }  // namespace oauth_manager::log

@@ -14,6 +14,9 @@ void configure(std::string_view level, LogFormat format);
 bool enabled(Level level);
 void write(Level level, std::string_view event,
            const nlohmann::json& fields = nlohmann::json::object());
+// Writes the lines still waiting (info and below wait up to 10 ms to be written together;
+// warnings and errors go at once). At exit this happens by itself.
+void flush();
 
 inline void debug(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) {
   write(Level::debug, event, fields);

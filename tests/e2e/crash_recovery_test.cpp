@@ -135,7 +135,14 @@ class CrashRecoveryTest : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(testing::status_of(done), 200) << done;
     // The start link is a capability: the access log names its route, never the link itself.
     const auto flow_id = link.get<std::string>().substr(link.get<std::string>().rfind('/') + 1);
-    const auto log = service.process().stderr_text();
+    // Info lines reach stderr in batches up to 10 ms apart: wait for the access line.
+    auto log = service.process().stderr_text();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (log.find("/v1/oauth/start/{flow}") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      log = service.process().stderr_text();
+    }
     EXPECT_EQ(log.find(flow_id), std::string::npos);
     EXPECT_NE(log.find("/v1/oauth/start/{flow}"), std::string::npos);
     return nlohmann::json::parse(testing::body_of(done))["integration"]["id"].get<std::string>();
