@@ -55,6 +55,7 @@ bench: deps
 	cmake --build $(BUILD_DIR)
 	./scripts/with-test-services ./scripts/run-benchmarks $(BUILD_DIR)
 	./scripts/with-test-services ./scripts/bench-http $(BUILD_DIR)
+	./scripts/with-test-services ./scripts/bench-scale $(BUILD_DIR)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
