@@ -1,5 +1,7 @@
 #include "auth/authenticator.hpp"
 
+#include <algorithm>
+
 #include "core/text.hpp"
 #include "log/logger.hpp"
 
@@ -61,8 +63,10 @@ boost::asio::awaitable<core::Result<VerifiedToken>> Authenticator::verify(std::s
   if (!claims) co_return claims.error();
   auto session_id = session_of(*claims);
   if (!session_id) co_return session_id.error();
-  // verify_jwt has checked that exp is there and is a number.
-  const auto exp_ms = static_cast<std::int64_t>(claims->at("exp").get<double>() * 1000);
+  // verify_jwt has checked that exp is there and is a number; remembering it longer than the
+  // recheck time is never asked, so a far-off exp is clamped before it is converted.
+  const auto exp_seconds = std::min(claims->at("exp").get<double>(), 4102444800.0);  // 2100
+  const auto exp_ms = static_cast<std::int64_t>(exp_seconds * 1000);
   co_return VerifiedToken{caller_from_claims(*claims, settings_.permissions, settings_.roles),
                           std::move(*session_id), core::from_unix_ms(exp_ms)};
 }

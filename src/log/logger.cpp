@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -83,13 +85,14 @@ class LineWriter {
     }
   }
 
-  // With mutex_ held. Holding it across the write keeps lines whole and in order.
+  // With mutex_ held. Holding it across the write keeps lines whole and in order; a stderr that
+  // blocks (a full pipe) blocks logging, as it did with spdlog.
   void write_locked() {
     std::size_t written = 0;
     while (written < pending_.size()) {
       const auto n = ::write(STDERR_FILENO, pending_.data() + written, pending_.size() - written);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // nowhere to log to: drop rather than block the service
+      if (n <= 0) break;  // stderr is closed or failing: the lines cannot go anywhere
       written += static_cast<std::size_t>(n);
     }
     pending_.clear();
@@ -107,6 +110,12 @@ LineWriter& writer() {
   static LineWriter* const instance = [] {
     auto* created = new LineWriter();
     std::atexit([] { writer().flush(); });
+    // std::terminate (an exception nobody caught) writes what waits before aborting.
+    static const std::terminate_handler previous = std::set_terminate([] {
+      writer().flush();
+      if (previous != nullptr) previous();
+      std::abort();
+    });
     return created;
   }();
   return *instance;
@@ -127,17 +136,33 @@ std::string timestamp() {
   return fmt::format("{}{:03}Z", cached_prefix, millis);
 }
 
+// Printable ASCII other than '"' and '\\' goes in as it is (paths, ids, addresses: nearly
+// everything); anything else through nlohmann's escaping, which also replaces invalid UTF-8.
 void append_json_string(std::string& out, std::string_view text) {
-  out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+std::string line_start(Level level, std::string_view event) {
+  std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
+  line += level_name(level);
+  line += "\",\"event\":";
+  append_json_string(line, event);
+  return line;
 }
 
 // The fixed fields first, then the event's own (one JSON object per line). The fields are written
 // straight into the line rather than copied into another object first.
 std::string format_json(Level level, std::string_view event, const nlohmann::json& fields) {
-  std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
-  line += level_name(level);
-  line += "\",\"event\":";
-  append_json_string(line, event);
+  auto line = line_start(level, event);
   if (fields.is_object()) {
     for (const auto& [key, value] : fields.items()) {
       if (key == "ts" || key == "level" || key == "event") continue;  // the line's own
@@ -185,6 +210,33 @@ void write(Level level, std::string_view event, const nlohmann::json& fields) {
   if (!enabled(level)) return;
   auto line = g_format == LogFormat::json ? format_json(level, event, fields)
                                           : format_text(level, event, fields);
+  writer().add(std::move(line), level >= Level::warn);
+}
+
+void write_fields(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  if (!enabled(level)) return;
+  if (g_format != LogFormat::json) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& field : fields) {
+      std::visit([&](const auto& value) { object[std::string(field.key)] = value; }, field.value);
+    }
+    write(level, event, object);
+    return;
+  }
+  auto line = line_start(level, event);
+  for (const auto& field : fields) {
+    line += ',';
+    append_json_string(line, field.key);
+    line += ':';
+    if (const auto* text = std::get_if<std::string_view>(&field.value)) {
+      append_json_string(line, *text);
+    } else if (const auto* number = std::get_if<std::int64_t>(&field.value)) {
+      line += std::to_string(*number);
+    } else {
+      line += nlohmann::json(std::get<double>(field.value)).dump();
+    }
+  }
+  line += '}';
   writer().add(std::move(line), level >= Level::warn);
 }
 

@@ -1,10 +1,12 @@
 #include "manager/handout_cache.hpp"
 
+#include <algorithm>
+
 namespace oauth_manager::manager {
 
 HandoutCache::Ticket HandoutCache::ticket() const {
   const std::lock_guard lock(mutex_);
-  return epoch_;
+  return Ticket{epoch_, Clock::now()};
 }
 
 bool HandoutCache::fresh(Clock::time_point read_at) const {
@@ -18,6 +20,21 @@ std::string HandoutCache::account_key(const std::string& user_id, const std::str
   return key;
 }
 
+// Per integration, not global: with a global epoch, any write anywhere (the background refresher
+// renews tokens all the time) would refuse every read in flight, and the cache would hardly fill.
+bool HandoutCache::still_current(const Ticket& ticket, const std::vector<std::string>& ids,
+                                 const std::string& account) const {
+  if (ticket.epoch == epoch_) return true;
+  if (ticket.epoch < missed_at_) return false;
+  // Reports made after the ticket that are no longer kept might have named these.
+  if (recent_.empty() || recent_.front().epoch > ticket.epoch + 1) return false;
+  return std::none_of(recent_.begin(), recent_.end(), [&](const Invalidation& report) {
+    if (report.epoch <= ticket.epoch) return false;
+    if (!account.empty() && report.account == account) return true;
+    return std::find(ids.begin(), ids.end(), report.integration_id) != ids.end();
+  });
+}
+
 std::optional<HandoutEntry> HandoutCache::find(const std::string& integration_id) {
   const std::lock_guard lock(mutex_);
   const auto found = entries_.find(integration_id);
@@ -29,11 +46,11 @@ std::optional<HandoutEntry> HandoutCache::find(const std::string& integration_id
   return found->second.value;
 }
 
-void HandoutCache::put(Ticket ticket, const HandoutEntry& entry) {
+void HandoutCache::put(const Ticket& ticket, const HandoutEntry& entry) {
   const std::lock_guard lock(mutex_);
-  if (ticket != epoch_) return;  // a write was reported since the read: it may be stale
+  if (!still_current(ticket, {entry.integration.id}, "")) return;  // it may be stale
   make_room();
-  entries_.insert_or_assign(entry.integration.id, Copy<HandoutEntry>{entry, Clock::now()});
+  entries_.insert_or_assign(entry.integration.id, Copy<HandoutEntry>{entry, ticket.taken_at});
 }
 
 std::optional<std::vector<std::string>> HandoutCache::find_live_ids(const std::string& user_id,
@@ -49,35 +66,42 @@ std::optional<std::vector<std::string>> HandoutCache::find_live_ids(const std::s
   return found->second.value;
 }
 
-void HandoutCache::put_live_ids(Ticket ticket, const std::string& user_id,
+void HandoutCache::put_live_ids(const Ticket& ticket, const std::string& user_id,
                                 const std::string& provider, const std::vector<std::string>& ids) {
   const std::lock_guard lock(mutex_);
-  if (ticket != epoch_) return;
-  make_room();
   auto key = account_key(user_id, provider);
+  if (!still_current(ticket, ids, key)) return;
+  make_room();
   drop_live_ids(key);
   for (const auto& id : ids) account_of_[id] = key;
-  live_ids_.emplace(std::move(key), Copy<std::vector<std::string>>{ids, Clock::now()});
+  live_ids_.emplace(std::move(key), Copy<std::vector<std::string>>{ids, ticket.taken_at});
 }
 
 void HandoutCache::integration_changed(const store::IntegrationChange& change) {
   const std::lock_guard lock(mutex_);
-  ++epoch_;
+  Invalidation report{++epoch_, change.integration_id, ""};
   entries_.erase(change.integration_id);
   // A status change moves an integration in or out of its account's live list; a new one is
   // known only by the user and provider its report names.
   if (const auto account = account_of_.find(change.integration_id); account != account_of_.end()) {
+    report.account = account->second;
     drop_live_ids(std::string(account->second));
   }
-  if (!change.user_id.empty()) drop_live_ids(account_key(change.user_id, change.provider));
+  if (!change.user_id.empty()) {
+    report.account = account_key(change.user_id, change.provider);
+    drop_live_ids(report.account);
+  }
+  recent_.push_back(std::move(report));
+  if (recent_.size() > kRecentInvalidations) recent_.pop_front();
 }
 
 void HandoutCache::changes_missed() {
   const std::lock_guard lock(mutex_);
-  ++epoch_;
+  missed_at_ = ++epoch_;
   entries_.clear();
   live_ids_.clear();
   account_of_.clear();
+  recent_.clear();
 }
 
 std::size_t HandoutCache::size() const {
@@ -92,13 +116,21 @@ void HandoutCache::drop_live_ids(const std::string& key) {
   live_ids_.erase(found);
 }
 
-// Bounded memory: past max_entries, arbitrary copies go (the next read of them refills).
+// Bounded memory. When full, copies past the staleness bound go first (they are never served
+// again, but only a lookup would have removed them); if that frees nothing, everything goes: the
+// next reads refill it, and no arbitrary-victim rule can throw out the newest copies instead.
 void HandoutCache::make_room() {
-  while (!entries_.empty() && entries_.size() >= settings_.max_entries) {
-    entries_.erase(entries_.begin());
+  if (entries_.size() < settings_.max_entries && live_ids_.size() < settings_.max_entries) return;
+  std::erase_if(entries_, [this](const auto& item) { return !fresh(item.second.read_at); });
+  std::vector<std::string> stale_accounts;
+  for (const auto& [key, copy] : live_ids_) {
+    if (!fresh(copy.read_at)) stale_accounts.push_back(key);
   }
-  while (!live_ids_.empty() && live_ids_.size() >= settings_.max_entries) {
-    drop_live_ids(std::string(live_ids_.begin()->first));
+  for (const auto& key : stale_accounts) drop_live_ids(key);
+  if (entries_.size() >= settings_.max_entries) entries_.clear();
+  if (live_ids_.size() >= settings_.max_entries) {
+    live_ids_.clear();
+    account_of_.clear();
   }
 }
 

@@ -58,7 +58,7 @@ boost::asio::awaitable<Found> entry_by_id(store::Store& store, core::BlockingPoo
       co_return std::move(*hit);
     }
   }
-  const auto ticket = cache != nullptr ? cache->ticket() : 0;
+  const auto ticket = cache != nullptr ? cache->ticket() : HandoutCache::Ticket{};
   auto read =
       co_await blocking.run([&store, &caller, &id] { return read_entry(store, caller, id); });
   if (read && cache != nullptr) cache->put(ticket, *read);
@@ -76,7 +76,7 @@ boost::asio::awaitable<Found> entry_by_account(store::Store& store, core::Blocki
       co_return co_await entry_by_id(store, blocking, cache, caller, *chosen);
     }
   }
-  const auto ticket = cache != nullptr ? cache->ticket() : 0;
+  const auto ticket = cache != nullptr ? cache->ticket() : HandoutCache::Ticket{};
   auto read = co_await blocking.run(
       [&store, &user_id, &provider] { return read_account(store, user_id, provider); });
   if (!read) co_return read.error();

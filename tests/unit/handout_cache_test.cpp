@@ -49,6 +49,23 @@ TEST(HandoutCache, AReadThatRacedAWriteIsNotKept) {
   EXPECT_FALSE(cache.find_live_ids("alice", "google"));
 }
 
+TEST(HandoutCache, AWriteToAnotherIntegrationDoesNotRefuseARead) {
+  HandoutCache cache(minute_long());
+  const auto before_read = cache.ticket();
+  // The background refresher renews someone else's tokens meanwhile.
+  cache.integration_changed({"i2", "", ""});
+  cache.put(before_read, entry("i1"));
+  EXPECT_TRUE(cache.find("i1"));
+}
+
+TEST(HandoutCache, AReadThatRacedAStatusChangeOfAListedIntegrationIsNotKept) {
+  HandoutCache cache(minute_long());
+  const auto before_read = cache.ticket();
+  cache.integration_changed({"i1", "", ""});  // a disconnect, reported by id alone
+  cache.put_live_ids(before_read, "alice", "google", {"i1"});
+  EXPECT_FALSE(cache.find_live_ids("alice", "google"));
+}
+
 TEST(HandoutCache, AStatusChangeDropsTheLookupByUserAndProvider) {
   HandoutCache cache(minute_long());
   cache.put_live_ids(cache.ticket(), "alice", "google", {"i1"});
@@ -85,11 +102,22 @@ TEST(HandoutCache, NothingIsServedPastTheStalenessBound) {
   EXPECT_FALSE(cache.find_live_ids("alice", "google"));
 }
 
-TEST(HandoutCache, HoldsAtMostMaxEntries) {
+TEST(HandoutCache, HoldsAtMostMaxEntriesAndKeepsTheNewest) {
   HandoutCache cache({3, std::chrono::minutes(1)});
   for (int i = 0; i < 10; ++i) cache.put(cache.ticket(), entry("i" + std::to_string(i)));
   EXPECT_LE(cache.size(), 3U);
   EXPECT_TRUE(cache.find("i9")) << "the newest entry is kept";
+}
+
+TEST(HandoutCache, WhenFullExpiredCopiesMakeRoomFirst) {
+  HandoutCache cache({3, std::chrono::milliseconds(300)});
+  cache.put(cache.ticket(), entry("old-1"));
+  cache.put(cache.ticket(), entry("old-2"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  cache.put(cache.ticket(), entry("new-1"));
+  cache.put(cache.ticket(), entry("new-2"));
+  EXPECT_TRUE(cache.find("new-1")) << "a fresh copy is not thrown out while stale ones remain";
+  EXPECT_TRUE(cache.find("new-2"));
 }
 
 }  // namespace

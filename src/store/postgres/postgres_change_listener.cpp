@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "log/logger.hpp"
-#include "store/postgres/postgres_connection.hpp"
 
 namespace oauth_manager::store::postgres {
 namespace {
 
 constexpr const char* kChannel = "oam_integration_changed";
 constexpr std::chrono::milliseconds kReconnectPause{1000};
+constexpr std::chrono::milliseconds kConnectTimeout{10000};
 // A connection that has been quiet this long is asked a question; one that does not answer
 // within the same time is taken for lost (a dead peer may never close the socket).
 constexpr std::chrono::milliseconds kQuietProbe{10000};
@@ -57,26 +57,80 @@ class PostgresChangeListener final : public ChangeListener {
   void run() {
     bool warned = false;
     while (!stopping_) {
-      auto conn = open_connection(url_);
-      if (conn && subscribe(*conn)) {
+      std::string why;
+      PGconn* conn = connect(why);
+      if (conn != nullptr && subscribe(conn, why)) {
         warned = false;
-        listen_on(*conn);
-      } else if (!warned) {
+        listen_on(conn);
+      } else if (!warned && !stopping_) {
         log::warn("cache.listener_unavailable",
-                  {{"error", conn ? std::string("LISTEN failed") : conn.error().message},
-                   {"retry_in_ms", kReconnectPause.count()}});
+                  {{"error", why}, {"retry_in_ms", kReconnectPause.count()}});
         warned = true;
       }
-      if (conn) PQfinish(*conn);
-      wait_for(-1, kReconnectPause);
+      if (conn != nullptr) PQfinish(conn);
+      wait_for(-1, 0, kReconnectPause);
     }
   }
 
-  static bool subscribe(PGconn* conn) {
-    PGresult* result = PQexec(conn, (std::string("LISTEN ") + kChannel).c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    PQclear(result);
-    return ok && PQsetnonblocking(conn, 1) == 0;
+  // libpq's non-blocking connect, polled next to the wake-up so that stopping never waits for a
+  // connect (a host that does not answer would hold it for connect_timeout per address). Host
+  // names are still resolved synchronously by libpq. Keepalives and tcp_user_timeout make a
+  // peer that vanished without closing the connection show as an error.
+  PGconn* connect(std::string& why) {
+    const char* keywords[] = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+    const char* values[] = {"5",    "oauth-manager-listener", "10", "5", "3", "30000", url_.c_str(),
+                            nullptr};
+    PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
+    auto state = PGRES_POLLING_WRITING;
+    const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
+    while (conn != nullptr && PQstatus(conn) != CONNECTION_BAD && state != PGRES_POLLING_FAILED &&
+           !stopping_) {
+      if (state == PGRES_POLLING_OK) return conn;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      const short events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+      if (left.count() <= 0 || !wait_for(PQsocket(conn), events, left)) {
+        why = "connecting timed out";
+        PQfinish(conn);
+        return nullptr;
+      }
+      state = PQconnectPoll(conn);
+    }
+    why = conn != nullptr ? first_line(PQerrorMessage(conn)) : "out of memory";
+    if (conn != nullptr) PQfinish(conn);
+    return nullptr;
+  }
+
+  // LISTEN, sent and awaited without blocking the stop either.
+  bool subscribe(PGconn* conn, std::string& why) {
+    if (PQsetnonblocking(conn, 1) != 0 ||
+        PQsendQuery(conn, (std::string("LISTEN ") + kChannel).c_str()) == 0) {
+      why = first_line(PQerrorMessage(conn));
+      return false;
+    }
+    bool listening = false;
+    while (!stopping_) {
+      if (PQflush(conn) < 0 || !wait_for(PQsocket(conn), POLLIN, kConnectTimeout) ||
+          PQconsumeInput(conn) == 0) {
+        why = "LISTEN got no answer";
+        return false;
+      }
+      if (PQisBusy(conn) != 0) continue;
+      while (PGresult* result = PQgetResult(conn)) {
+        listening = listening || PQresultStatus(result) == PGRES_COMMAND_OK;
+        if (!listening) why = first_line(PQresultErrorMessage(result));
+        PQclear(result);
+      }
+      return listening;
+    }
+    return false;
+  }
+
+  static std::string first_line(const char* message) {
+    std::string text = message != nullptr ? message : "";
+    return text.substr(0, text.find('\n'));
   }
 
   // Hears until the connection fails or the listener stops.
@@ -87,7 +141,7 @@ class PostgresChangeListener final : public ChangeListener {
     log::info("cache.listening", {{"channel", kChannel}});
     bool probing = false;
     while (!stopping_) {
-      const auto ready = wait_for(PQsocket(conn), kQuietProbe);
+      const auto ready = wait_for(PQsocket(conn), POLLIN, kQuietProbe);
       if (stopping_) break;
       if (!ready) {
         if (probing || PQsendQuery(conn, "SELECT 1") == 0) break;  // no answer: lost
@@ -120,12 +174,12 @@ class PostgresChangeListener final : public ChangeListener {
     }
   }
 
-  // Waits for `socket` (or only the wake-up, when -1) to be readable; false on timeout.
-  bool wait_for(int socket, std::chrono::milliseconds timeout) {
-    pollfd fds[2] = {{wake_, POLLIN, 0}, {socket, POLLIN, 0}};
-    const int count = socket >= 0 ? 2 : 1;
+  // Waits for `events` on `socket` (or only for the wake-up, when -1); false on timeout or stop.
+  bool wait_for(int socket, short events, std::chrono::milliseconds timeout) {
+    pollfd fds[2] = {{wake_, POLLIN, 0}, {socket, events, 0}};
+    const nfds_t count = socket >= 0 ? 2 : 1;
     const int ready = poll(fds, count, static_cast<int>(timeout.count()));
-    return ready > 0 && (count == 1 || fds[1].revents != 0);
+    return ready > 0 && !stopping_ && count == 2 && fds[1].revents != 0;
   }
 
   const std::string url_;

@@ -194,7 +194,7 @@ void discard_notice(void* /*arg*/, const char* /*message*/) {}
 
 }  // namespace
 
-core::Result<PGconn*> open_connection(const std::string& url) {
+core::Result<std::unique_ptr<SqlConnection>> connect(const std::string& url) {
   // Defaults come first so that the URL's own parameters override them.
   const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"5", "oauth-manager", url.c_str(), nullptr};
@@ -208,13 +208,7 @@ core::Result<PGconn*> open_connection(const std::string& url) {
   }
   // Notices ("relation already exists, skipping") would otherwise go to stderr unstructured.
   PQsetNoticeProcessor(conn, &discard_notice, nullptr);
-  return conn;
-}
-
-core::Result<std::unique_ptr<SqlConnection>> connect(const std::string& url) {
-  auto conn = open_connection(url);
-  if (!conn) return conn.error();
-  return std::unique_ptr<SqlConnection>(std::make_unique<PostgresConnection>(*conn));
+  return std::unique_ptr<SqlConnection>(std::make_unique<PostgresConnection>(conn));
 }
 
 }  // namespace oauth_manager::store::postgres

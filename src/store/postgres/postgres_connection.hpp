@@ -1,7 +1,5 @@
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <memory>
 #include <string>
 
@@ -12,7 +10,5 @@ namespace oauth_manager::store::postgres {
 // Opens a connection from a postgresql:// URL. Failure messages never repeat the URL, which may
 // hold a password.
 core::Result<std::unique_ptr<SqlConnection>> connect(const std::string& url);
-// The same, as libpq's own handle (the caller PQfinish-es it), for the change listener.
-core::Result<PGconn*> open_connection(const std::string& url);
 
 }  // namespace oauth_manager::store::postgres
