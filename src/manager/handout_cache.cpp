@@ -35,22 +35,22 @@ bool HandoutCache::still_current(const Ticket& ticket, const std::vector<std::st
   });
 }
 
-std::optional<HandoutEntry> HandoutCache::find(const std::string& integration_id) {
+HandoutCache::Shared HandoutCache::find(const std::string& integration_id) {
   const std::lock_guard lock(mutex_);
   const auto found = entries_.find(integration_id);
-  if (found == entries_.end()) return std::nullopt;
+  if (found == entries_.end()) return nullptr;
   if (!fresh(found->second.read_at)) {
     entries_.erase(found);
-    return std::nullopt;
+    return nullptr;
   }
   return found->second.value;
 }
 
-void HandoutCache::put(const Ticket& ticket, const HandoutEntry& entry) {
+void HandoutCache::put(const Ticket& ticket, const Shared& entry) {
   const std::lock_guard lock(mutex_);
-  if (!still_current(ticket, {entry.integration.id}, "")) return;  // it may be stale
+  if (!still_current(ticket, {entry->integration.id}, "")) return;  // it may be stale
   make_room();
-  entries_.insert_or_assign(entry.integration.id, Copy<HandoutEntry>{entry, ticket.taken_at});
+  entries_.insert_or_assign(entry->integration.id, Copy<Shared>{entry, ticket.taken_at});
 }
 
 std::optional<std::vector<std::string>> HandoutCache::find_live_ids(const std::string& user_id,

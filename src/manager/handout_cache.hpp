@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,9 +44,11 @@ class HandoutCache final : public store::IntegrationWatcher {
   };
   explicit HandoutCache(HandoutCacheSettings settings) : settings_(settings) {}
 
+  using Shared = std::shared_ptr<const HandoutEntry>;
   Ticket ticket() const;
-  std::optional<HandoutEntry> find(const std::string& integration_id);
-  void put(const Ticket& ticket, const HandoutEntry& entry);
+  // Shared, not copied: a hit must not copy the integration and its ciphertexts every time.
+  Shared find(const std::string& integration_id);
+  void put(const Ticket& ticket, const Shared& entry);
   // The ids of the integrations of `user_id` at `provider` that are not revoked.
   std::optional<std::vector<std::string>> find_live_ids(const std::string& user_id,
                                                         const std::string& provider);
@@ -83,7 +86,7 @@ class HandoutCache final : public store::IntegrationWatcher {
   std::uint64_t epoch_ = 0;          // advanced by every report of a write
   std::uint64_t missed_at_ = 0;      // the epoch of the last changes_missed()
   std::deque<Invalidation> recent_;  // the last kRecentInvalidations reports
-  std::unordered_map<std::string, Copy<HandoutEntry>> entries_;
+  std::unordered_map<std::string, Copy<Shared>> entries_;
   std::unordered_map<std::string, Copy<std::vector<std::string>>> live_ids_;  // by account_key
   std::unordered_map<std::string, std::string> account_of_;  // integration id -> its account_key
 };

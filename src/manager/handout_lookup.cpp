@@ -5,7 +5,7 @@
 namespace oauth_manager::manager {
 namespace {
 
-using Found = core::Result<HandoutEntry>;
+using Found = core::Result<HandoutCache::Shared>;
 
 // Blocking: on the database pool.
 core::Result<std::optional<core::TokenRecord>> stored_tokens(store::Store& store,
@@ -23,12 +23,13 @@ Found read_entry(store::Store& store, const core::Caller& caller, const std::str
   if (!integration) return integration.error();
   auto tokens = stored_tokens(store, id);
   if (!tokens) return tokens.error();
-  return HandoutEntry{std::move(*integration), std::move(*tokens)};
+  return HandoutCache::Shared(std::make_shared<const HandoutEntry>(
+      HandoutEntry{std::move(*integration), std::move(*tokens)}));
 }
 
 struct AccountRead {
   std::vector<std::string> live_ids;
-  std::optional<HandoutEntry> only;  // the entry of the one live integration, if just one
+  HandoutCache::Shared only;  // the entry of the one live integration, if just one
 };
 
 core::Result<AccountRead> read_account(store::Store& store, const std::string& user_id,
@@ -45,7 +46,8 @@ core::Result<AccountRead> read_account(store::Store& store, const std::string& u
   if (read.live_ids.size() != 1) return read;
   auto tokens = stored_tokens(store, last_live->id);
   if (!tokens) return tokens.error();
-  read.only = HandoutEntry{std::move(*last_live), std::move(*tokens)};
+  read.only =
+      std::make_shared<const HandoutEntry>(HandoutEntry{std::move(*last_live), std::move(*tokens)});
   return read;
 }
 
@@ -55,7 +57,7 @@ boost::asio::awaitable<Found> entry_by_id(store::Store& store, core::BlockingPoo
   if (cache != nullptr) {
     if (auto hit = cache->find(id)) {
       if (!caller.may_act_for(hit->integration.user_id)) co_return unknown_integration();
-      co_return std::move(*hit);
+      co_return hit;
     }
   }
   const auto ticket = cache != nullptr ? cache->ticket() : HandoutCache::Ticket{};
@@ -82,11 +84,11 @@ boost::asio::awaitable<Found> entry_by_account(store::Store& store, core::Blocki
   if (!read) co_return read.error();
   if (cache != nullptr) {
     cache->put_live_ids(ticket, user_id, provider, read->live_ids);
-    if (read->only) cache->put(ticket, *read->only);
+    if (read->only) cache->put(ticket, read->only);
   }
   auto chosen = the_one_live(user_id, provider, read->live_ids);
   if (!chosen) co_return chosen.error();
-  co_return std::move(*read->only);
+  co_return std::move(read->only);
 }
 
 }  // namespace

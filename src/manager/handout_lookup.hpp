@@ -16,10 +16,8 @@ namespace oauth_manager::manager {
 // `cache` when it holds them (no database round trip), else read in one trip through `blocking`
 // and kept. `cache` may be nullptr (disabled). The same answers as find_integration: another
 // user's integration is not_found, by user and provider several live ones are a conflict.
-boost::asio::awaitable<core::Result<HandoutEntry>> find_for_handout(store::Store& store,
-                                                                    core::BlockingPool& blocking,
-                                                                    HandoutCache* cache,
-                                                                    const core::Caller& caller,
-                                                                    const IntegrationRef& ref);
+boost::asio::awaitable<core::Result<HandoutCache::Shared>> find_for_handout(
+    store::Store& store, core::BlockingPool& blocking, HandoutCache* cache,
+    const core::Caller& caller, const IntegrationRef& ref);
 
 }  // namespace oauth_manager::manager

@@ -41,7 +41,7 @@ boost::asio::awaitable<core::Result<IssuedToken>> TokenService::issue(
   const IntegrationRef ref{query.integration_id, query.user_id, query.provider};
   auto found = co_await find_for_handout(store_, blocking_, cache_, caller, ref);
   if (!found) co_return found.error();
-  const auto& integration = found->integration;
+  const auto& integration = (*found)->integration;
   target = integration.id;
   if (auto refused = unusable(integration)) co_return *refused;
   if (auto missing = missing_scopes(integration, query.scopes); !missing.empty()) {
@@ -49,7 +49,7 @@ boost::asio::awaitable<core::Result<IssuedToken>> TokenService::issue(
         core::Code::insufficient_scope,
         fmt::format("not granted: {}; connect again asking for them", fmt::join(missing, ", ")));
   }
-  auto tokens = co_await refresh_.valid_tokens_from(integration, found->tokens, query.min_ttl);
+  auto tokens = co_await refresh_.valid_tokens_from(integration, (*found)->tokens, query.min_ttl);
   if (!tokens) co_return tokens.error();
   co_return IssuedToken{tokens->access_token,       tokens->token_type, tokens->expires_at,
                         integration.granted_scopes, integration.id,     integration.user_id};

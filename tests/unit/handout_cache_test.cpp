@@ -12,7 +12,7 @@ using manager::HandoutCache;
 using manager::HandoutCacheSettings;
 using manager::HandoutEntry;
 
-HandoutEntry entry(const std::string& id, const std::string& user = "alice") {
+HandoutCache::Shared entry(const std::string& id, const std::string& user = "alice") {
   HandoutEntry made;
   made.integration.id = id;
   made.integration.user_id = user;
@@ -21,7 +21,7 @@ HandoutEntry entry(const std::string& id, const std::string& user = "alice") {
   tokens.integration_id = id;
   tokens.version = 1;
   made.tokens = tokens;
-  return made;
+  return std::make_shared<const HandoutEntry>(std::move(made));
 }
 
 HandoutCacheSettings minute_long() { return {100, std::chrono::minutes(1)}; }
