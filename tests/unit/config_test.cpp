@@ -201,6 +201,24 @@ TEST(Config, TokenLeaseAndAuditBatchingSettingsAreRead) {
       << describe(short_lease);
 }
 
+TEST(Config, TheHandoutCacheIsOnByDefaultWithAOneSecondBound) {
+  const auto defaults = load_config(std::nullopt, with_required());
+  ASSERT_TRUE(defaults.config) << describe(defaults);
+  EXPECT_TRUE(defaults.config->tokens.cache);
+  EXPECT_EQ(defaults.config->tokens.cache_staleness_ms, 1000);
+  EXPECT_EQ(defaults.config->tokens.cache_max_entries, 100000);
+
+  const auto off =
+      load_config(std::nullopt, with_required({{"OAUTH_MANAGER_TOKENS_CACHE", "false"}}));
+  ASSERT_TRUE(off.config) << describe(off);
+  EXPECT_FALSE(off.config->tokens.cache);
+
+  // A lost change notice would be served for as long as this: more than a minute is refused.
+  const auto too_stale = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_TOKENS_CACHE_STALENESS_MS", "600000"}}));
+  EXPECT_TRUE(has_problem(too_stale, "tokens.cache_staleness_ms", "60000")) << describe(too_stale);
+}
+
 TEST(Config, OutboxSettingsHaveDefaultsAndBounds) {
   const auto defaults = load_config(std::nullopt, with_required());
   ASSERT_TRUE(defaults.config) << describe(defaults);
