@@ -23,8 +23,8 @@ struct VerifiedToken {
 // times a second, and decoding, parsing and checking its signature were most of a request's
 // cost. An entry lasts until the token's exp, and never longer than kRecheckAfter after it was
 // verified, so that a key withdrawn from the JWKS stops working within that time; a session
-// (logout) is still checked on every request. Bounded: long tokens are not kept, and past
-// kMaxEntries arbitrary entries go.
+// (logout) is still checked on every request. Bounded: long tokens are not kept, and at
+// kMaxEntries the expired entries go, or all of them if none has expired.
 class VerifiedTokens {
  public:
   static constexpr std::chrono::seconds kRecheckAfter{30};

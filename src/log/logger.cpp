@@ -40,8 +40,8 @@ std::string_view level_name(Level level) {
 
 // Where lines go: stderr, so that commands printing results (gen-key, check-config) keep stdout
 // clean. Lines are collected and written together, at most kFlushInterval apart: one write(2)
-// per line (what spdlog's stderr sink does, flushing each line) cost a fifth of a /healthz
-// request. spdlog's async logger was measured too (docs/performance.md): no gain, since its
+// per line (what spdlog's stderr sink does, flushing each line) cost a sixth of a /healthz
+// request's CPU. spdlog's async logger was measured too (docs/performance.md): no gain, since its
 // queue hands every line to another thread. Warnings and errors are written at once (with what
 // was waiting before them, keeping the order), and everything is written at exit.
 class LineWriter {

@@ -1,6 +1,6 @@
 #include "manager/handout_lookup.hpp"
 
-#include "manager/acting_user.hpp"
+#include <algorithm>
 
 namespace oauth_manager::manager {
 namespace {
@@ -36,18 +36,15 @@ core::Result<AccountRead> read_account(store::Store& store, const std::string& u
                                        const std::string& provider) {
   auto listed = store.list_integrations(user_id, provider);
   if (!listed) return listed.error();
-  AccountRead read;
-  std::optional<core::Integration> last_live;
-  for (auto& integration : *listed) {
-    if (integration.status == core::IntegrationStatus::revoked) continue;
-    read.live_ids.push_back(integration.id);
-    last_live = std::move(integration);
-  }
+  AccountRead read{live_ids_of(*listed), nullptr};
   if (read.live_ids.size() != 1) return read;
-  auto tokens = stored_tokens(store, last_live->id);
+  auto only = std::find_if(listed->begin(), listed->end(), [&read](const auto& listed_one) {
+    return listed_one.id == read.live_ids[0];
+  });
+  auto tokens = stored_tokens(store, only->id);
   if (!tokens) return tokens.error();
   read.only =
-      std::make_shared<const HandoutEntry>(HandoutEntry{std::move(*last_live), std::move(*tokens)});
+      std::make_shared<const HandoutEntry>(HandoutEntry{std::move(*only), std::move(*tokens)});
   return read;
 }
 
@@ -99,11 +96,7 @@ boost::asio::awaitable<Found> find_for_handout(store::Store& store, core::Blocki
   if (ref.integration_id) {
     co_return co_await entry_by_id(store, blocking, cache, caller, *ref.integration_id);
   }
-  if (!ref.provider) {
-    co_return core::make_error(core::Code::invalid_request,
-                               "name the integration: integration_id, or user_id and provider");
-  }
-  auto user = resolve_user(caller, ref.user_id);
+  auto user = account_user(caller, ref);
   if (!user) co_return user.error();
   co_return co_await entry_by_account(store, blocking, cache, *user, *ref.provider, caller);
 }

@@ -34,26 +34,34 @@ boost::asio::awaitable<core::Result<core::Integration>> find_integration(
   if (ref.integration_id) {
     co_return co_await find_by_id(store, blocking, caller, *ref.integration_id);
   }
-  if (!ref.provider) {
-    co_return core::make_error(core::Code::invalid_request,
-                               "name the integration: integration_id, or user_id and provider");
-  }
-  auto user = resolve_user(caller, ref.user_id);
+  auto user = account_user(caller, ref);
   if (!user) co_return user.error();
   const auto& provider = *ref.provider;
   auto listed = co_await blocking.run(
       [&store, &user, &provider] { return store.list_integrations(*user, provider); });
   if (!listed) co_return listed.error();
-  std::vector<std::string> live_ids;
-  for (const auto& integration : *listed) {
-    if (integration.status != core::IntegrationStatus::revoked) live_ids.push_back(integration.id);
-  }
-  auto chosen = the_one_live(*user, provider, live_ids);
+  auto chosen = the_one_live(*user, provider, live_ids_of(*listed));
   if (!chosen) co_return chosen.error();
   for (auto& integration : *listed) {
     if (integration.id == *chosen) co_return std::move(integration);
   }
   co_return unknown_integration();
+}
+
+core::Result<std::string> account_user(const core::Caller& caller, const IntegrationRef& ref) {
+  if (!ref.provider) {
+    return core::make_error(core::Code::invalid_request,
+                            "name the integration: integration_id, or user_id and provider");
+  }
+  return resolve_user(caller, ref.user_id);
+}
+
+std::vector<std::string> live_ids_of(const std::vector<core::Integration>& integrations) {
+  std::vector<std::string> live_ids;
+  for (const auto& integration : integrations) {
+    if (integration.status != core::IntegrationStatus::revoked) live_ids.push_back(integration.id);
+  }
+  return live_ids;
 }
 
 core::Error unknown_integration() {

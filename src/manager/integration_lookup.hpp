@@ -35,6 +35,13 @@ boost::asio::awaitable<core::Result<core::Integration>> find_integration(
     store::Store& store, core::BlockingPool& blocking, const core::Caller& caller,
     const IntegrationRef& ref);
 
+// For a ref by user and provider (no integration_id): the user it names, if the caller may act
+// for them; invalid_request without a provider.
+core::Result<std::string> account_user(const core::Caller& caller, const IntegrationRef& ref);
+
+// The ids of those of `integrations` that are not revoked, in their order.
+std::vector<std::string> live_ids_of(const std::vector<core::Integration>& integrations);
+
 // The answer for an id that is unknown, or another user's.
 core::Error unknown_integration();
 

@@ -30,8 +30,6 @@ class IntegrationWatcher {
 class ChangeListener {
  public:
   virtual ~ChangeListener() = default;
-  // Whether it hears other writers right now (false while it reconnects).
-  virtual bool listening() const = 0;
 };
 
 }  // namespace oauth_manager::store

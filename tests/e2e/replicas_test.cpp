@@ -36,6 +36,26 @@ std::map<std::string, std::string> replica_environment(
           {"OAUTH_MANAGER_TOKENS_BACKGROUND_REFRESH", "false"}};
 }
 
+// Replica A (behind the front door) and replica B, on one configuration.
+struct TwoReplicas {
+  explicit TwoReplicas(const std::map<std::string, std::string>& environment)
+      : a(kBinary, dir_a, environment), b(kBinary, dir_b, environment) {}
+
+  // Whether both run (the log of one that does not is printed); then `front` leads to A.
+  bool started(testing::TcpForwarder& front) {
+    EXPECT_NE(a.port(), 0) << a.process().stderr_text();
+    EXPECT_NE(b.port(), 0) << b.process().stderr_text();
+    if (a.port() == 0 || b.port() == 0) return false;
+    front.start(a.port());
+    return true;
+  }
+
+  testing::TempDir dir_a;
+  testing::TempDir dir_b;
+  testing::RunningService a;
+  testing::RunningService b;
+};
+
 // Alice connects through `replica` (with the provider's consent page answered by a browser);
 // the new integration's id, or "" (with a test failure) when the flow fails.
 std::string connect_alice(const testing::RunningService& replica) {
@@ -62,14 +82,10 @@ TEST(Replicas, TwoProcessesOnOnePostgresRefreshAnExpiringTokenOnce) {
   options.access_token_ttl_seconds = 30;  // the first token is about to expire
   OAM_START_OIDC_PROVIDER(peer, options);
   testing::PostgresSchema schema(*server_url);
-  const auto common = replica_environment(schema.url(), front.url(), *peer, options);
-  testing::TempDir dir_a;
-  testing::TempDir dir_b;
-  testing::RunningService a(kBinary, dir_a, common);
-  ASSERT_NE(a.port(), 0) << a.process().stderr_text();
-  front.start(a.port());
-  testing::RunningService b(kBinary, dir_b, common);
-  ASSERT_NE(b.port(), 0) << b.process().stderr_text();
+  TwoReplicas replicas(replica_environment(schema.url(), front.url(), *peer, options));
+  ASSERT_TRUE(replicas.started(front));
+  auto& a = replicas.a;
+  auto& b = replicas.b;
   const auto integration_id = connect_alice(a);
   ASSERT_FALSE(integration_id.empty());
 
@@ -111,13 +127,10 @@ TEST(Replicas, WritesOnOneReplicaReachTheOthersCacheWithinTheStalenessBound) {
   testing::PostgresSchema schema(*server_url);
   auto common = replica_environment(schema.url(), front.url(), *peer, options);
   common["OAUTH_MANAGER_TOKENS_CACHE_STALENESS_MS"] = "60000";
-  testing::TempDir dir_a;
-  testing::TempDir dir_b;
-  testing::RunningService a(kBinary, dir_a, common);
-  ASSERT_NE(a.port(), 0) << a.process().stderr_text();
-  front.start(a.port());
-  testing::RunningService b(kBinary, dir_b, common);
-  ASSERT_NE(b.port(), 0) << b.process().stderr_text();
+  TwoReplicas replicas(common);
+  ASSERT_TRUE(replicas.started(front));
+  auto& a = replicas.a;
+  auto& b = replicas.b;
   const auto integration_id = connect_alice(a);
   ASSERT_FALSE(integration_id.empty());
 

@@ -51,8 +51,6 @@ class PostgresChangeListener final : public ChangeListener {
     close(wake_);
   }
 
-  bool listening() const override { return listening_; }
-
  private:
   void run() {
     bool warned = false;
@@ -137,7 +135,6 @@ class PostgresChangeListener final : public ChangeListener {
   void listen_on(PGconn* conn) {
     // Whatever was written while nobody listened is unknown.
     watcher_.changes_missed();
-    listening_ = true;
     log::info("cache.listening", {{"channel", kChannel}});
     bool probing = false;
     while (!stopping_) {
@@ -157,7 +154,6 @@ class PostgresChangeListener final : public ChangeListener {
       }
       report_notices(conn);
     }
-    listening_ = false;
     watcher_.changes_missed();
     if (!stopping_) log::warn("cache.listener_lost", {{"retry_in_ms", kReconnectPause.count()}});
   }
@@ -186,7 +182,6 @@ class PostgresChangeListener final : public ChangeListener {
   IntegrationWatcher& watcher_;
   const int wake_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> listening_{false};
   std::thread thread_;
 };
 
