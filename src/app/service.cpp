@@ -35,6 +35,9 @@ auth::AuthSettings auth_settings(const config::AuthConfig& auth) {
 net::ClientOptions outbound_options(const config::Config& config) {
   net::ClientOptions options;
   options.proxy = config.net.proxy;
+  options.max_connections_per_origin =
+      static_cast<std::size_t>(config.net.max_connections_per_host);
+  options.idle_timeout = std::chrono::seconds(config.net.idle_connection_seconds);
   return options;
 }
 

@@ -80,6 +80,8 @@ constexpr std::array kKeys = {
     KeySpec{"demo", "enabled", Kind::boolean},
     KeySpec{"net", "https_proxy", Kind::string},
     KeySpec{"net", "no_proxy", Kind::string_list},
+    KeySpec{"net", "max_connections_per_host", Kind::integer},
+    KeySpec{"net", "idle_connection_seconds", Kind::integer},
     KeySpec{"log", "level", Kind::string},
     KeySpec{"log", "format", Kind::string},
 };

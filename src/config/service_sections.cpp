@@ -153,6 +153,10 @@ void ConfigBuilder::build_rate_limit(RateLimitConfig& rate_limit, const RedisCon
 }
 
 void ConfigBuilder::build_net(NetConfig& net) {
+  net.max_connections_per_host =
+      integer_in_range("net", "max_connections_per_host", net.max_connections_per_host, 1, 100000);
+  net.idle_connection_seconds =
+      integer_in_range("net", "idle_connection_seconds", net.idle_connection_seconds, 1, 3600);
   std::optional<std::string> proxy_url = non_empty_string("net", "https_proxy");
   std::string source = "net.https_proxy";
   if (!proxy_url && proxy_environment_.count("HTTPS_PROXY") &&

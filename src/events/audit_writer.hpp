@@ -3,10 +3,13 @@
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
+#include <deque>
+#include <mutex>
 
 #include "core/audit_event.hpp"
 #include "core/blocking_pool.hpp"
 #include "core/clock.hpp"
+#include "core/completion.hpp"
 #include "core/error.hpp"
 #include "core/random_source.hpp"
 #include "store/store.hpp"
@@ -24,7 +27,10 @@ class AuditWriter {
 };
 
 // Writes each event through to the store before returning, so a request that says "audited"
-// really is. (Token reads at high rates go through BatchingAuditWriter instead.)
+// really is. (Token reads at high rates go through BatchingAuditWriter instead.) Events recorded
+// while a write is in flight wait and go together in the next transaction (group commit): the
+// chain's lock is taken once per group rather than once per event, which on PostgreSQL capped
+// connects and refreshes at about 850 a second across all replicas.
 class StoreAuditWriter final : public AuditWriter {
  public:
   StoreAuditWriter(store::Store& store, core::BlockingPool& blocking, const core::Clock& clock,
@@ -34,6 +40,17 @@ class StoreAuditWriter final : public AuditWriter {
   boost::asio::awaitable<core::Status> record(core::AuditEvent event) override;
 
  private:
+  struct Queued {
+    core::AuditEvent event;
+    core::Completion<core::Status> written;
+  };
+  static constexpr std::size_t kMaxGroup = 500;
+
+  boost::asio::awaitable<void> write_groups();
+
+  std::mutex mutex_;  // guards queue_ and writing_
+  std::deque<Queued> queue_;
+  bool writing_ = false;  // a write_groups() runs, and will take what is queued
   store::Store& store_;
   core::BlockingPool& blocking_;
   const core::Clock& clock_;

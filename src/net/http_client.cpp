@@ -11,9 +11,11 @@
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
+#include "net/connection_pool.hpp"
 #include "net/url.hpp"
 
 namespace oauth_manager::net {
@@ -40,16 +42,21 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
+// What one request on a connection came to.
+struct Exchanged {
+  core::Result<HttpResponse> response = core::make_error(core::Code::internal, "not sent");
+  bool reusable = false;  // answered in full, and the server keeps the connection open
+  bool stale = false;     // failed before a byte of the answer: the connection was dead already
+};
+
 template <typename Stream>
-asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpRequest& request,
-                                                     const Url& url, Clock::time_point deadline,
-                                                     std::size_t max_bytes) {
+asio::awaitable<Exchanged> exchange(Stream& stream, const HttpRequest& request, const Url& url,
+                                    Clock::time_point deadline, std::size_t max_bytes) {
   auto& lowest = beast::get_lowest_layer(stream);
   bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), url.target, 11};
   if (message.method() == bhttp::verb::unknown) message.method_string(request.method);
   message.set(bhttp::field::host, url.host_header());
   message.set(bhttp::field::user_agent, "oauth-manager/" OAUTH_MANAGER_VERSION);
-  message.set(bhttp::field::connection, "close");
   for (const auto& [name, value] : request.headers) message.set(name, value);
   message.body() = request.body;
   message.prepare_payload();
@@ -57,7 +64,8 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
   beast::error_code ec;
   lowest.expires_after(remaining(deadline));
   co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unreachable(url, "sending to", ec);
+  if (ec)
+    co_return Exchanged{unreachable(url, "sending to", ec), false, ec != beast::error::timeout};
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
@@ -66,11 +74,14 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
   lowest.expires_after(remaining(deadline));
   co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec == bhttp::error::body_limit) {
-    co_return core::make_error(
+    co_return Exchanged{core::make_error(
         core::Code::unavailable,
-        fmt::format("the response from {} is larger than {} bytes", url.host, max_bytes));
+        fmt::format("the response from {} is larger than {} bytes", url.host, max_bytes))};
   }
-  if (ec) co_return unreachable(url, "reading from", ec);
+  if (ec) {
+    const bool stale = !parser.got_some() && ec != beast::error::timeout;
+    co_return Exchanged{unreachable(url, "reading from", ec), false, stale};
+  }
 
   HttpResponse response;
   const auto& reply = parser.get();
@@ -80,7 +91,10 @@ asio::awaitable<core::Result<HttpResponse>> exchange(Stream& stream, const HttpR
                                   std::string(field.value()));
   }
   response.body = reply.body();
-  co_return response;
+  // Bytes after the answer would belong to no request, and an answer that ended with the
+  // connection left none: such a connection is not reused.
+  const bool reusable = reply.keep_alive() && !parser.need_eof() && buffer.size() == 0;
+  co_return Exchanged{std::move(response), reusable};
 }
 
 // Opens a tunnel to `url` through the proxy the stream is connected to (RFC 9110 §9.3.6).
@@ -167,9 +181,16 @@ std::optional<std::string> HttpResponse::header(std::string_view lowercase_name)
   return std::nullopt;
 }
 
+namespace {
+
+std::atomic<std::uint64_t> next_client_id{1};
+
+}  // namespace
+
 HttpClient::HttpClient(ClientOptions options)
     : options_(std::move(options)),
-      tls_(std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client)) {
+      tls_(std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client)),
+      id_(next_client_id.fetch_add(1)) {
   tls_->set_default_verify_paths();
   if (options_.ca_file) tls_->load_verify_file(*options_.ca_file);
   tls_->set_verify_mode(asio::ssl::verify_peer);
@@ -177,6 +198,84 @@ HttpClient::HttpClient(ClientOptions options)
 }
 
 HttpClient::~HttpClient() = default;
+
+namespace {
+
+bool proxied(const ClientOptions& options, const Url& url) {
+  // Through a proxy, the proxy resolves the target; we resolve only the proxy.
+  return url.https() && options.proxy && !options.proxy->bypasses(url.host);
+}
+
+asio::awaitable<core::Result<std::vector<tcp::endpoint>>> resolve(const ClientOptions& options,
+                                                                  const Url& url) {
+  const auto executor = co_await asio::this_coro::executor;
+  const bool via_proxy = proxied(options, url);
+  const auto& dial_host = via_proxy ? options.proxy->host : url.host;
+  const auto dial_port = std::to_string(via_proxy ? options.proxy->port : url.port);
+  tcp::resolver resolver(executor);
+  beast::error_code ec;
+  auto resolved = co_await resolver.async_resolve(dial_host, dial_port,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return unreachable(url, via_proxy ? "resolving the proxy for" : "resolving", ec);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : resolved) {
+    // Plain http may only ever leave the machine's loopback interface.
+    if (url.https() || entry.endpoint().address().is_loopback())
+      endpoints.push_back(entry.endpoint());
+  }
+  if (endpoints.empty()) {
+    co_return core::make_error(core::Code::invalid_request,
+                               fmt::format("{} does not resolve to a loopback address", url.host));
+  }
+  co_return endpoints;
+}
+
+// A new connection to `url`'s origin: resolved, connected, tunnelled, TLS handshake done.
+asio::awaitable<core::Result<std::unique_ptr<Connection>>> open_connection(
+    const ClientOptions& options, asio::ssl::context& tls, const Url& url,
+    Clock::time_point deadline) {
+  auto endpoints = co_await resolve(options, url);
+  if (!endpoints) co_return endpoints.error();
+  const auto executor = co_await asio::this_coro::executor;
+  const auto connect_limit = std::min(options.connect_timeout, remaining(deadline));
+  auto connection = std::make_unique<Connection>();
+  beast::error_code ec;
+  if (!url.https()) {
+    connection->plain = std::make_unique<beast::tcp_stream>(executor);
+    connection->plain->expires_after(connect_limit);
+    co_await connection->plain->async_connect(*endpoints,
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return unreachable(url, "connecting to", ec);
+    co_return connection;
+  }
+
+  const bool via_proxy = proxied(options, url);
+  connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls);
+  auto& stream = *connection->tls;
+  // SNI, and the name the certificate must carry (RFC 6125 host name verification).
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
+    co_return core::make_error(core::Code::internal, "setting TLS server name failed");
+  }
+  stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  beast::get_lowest_layer(stream).expires_after(connect_limit);
+  co_await beast::get_lowest_layer(stream).async_connect(
+      *endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    co_return unreachable(url, via_proxy ? "connecting to the proxy for" : "connecting to", ec);
+  }
+  if (via_proxy) {
+    auto tunnel =
+        co_await open_tunnel(beast::get_lowest_layer(stream), *options.proxy, url, deadline);
+    if (!tunnel) co_return tunnel.error();
+  }
+  beast::get_lowest_layer(stream).expires_after(remaining(deadline));
+  co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return unreachable(url, "TLS handshake with", ec);
+  co_return connection;
+}
+
+}  // namespace
 
 asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request) {
   auto url = parse_url(request.url);
@@ -190,61 +289,35 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
   }
   const auto deadline = Clock::now() + options_.total_timeout;
   const auto executor = co_await asio::this_coro::executor;
-  beast::error_code ec;
-  tcp::resolver resolver(executor);
-  const auto connect_limit = std::min(options_.connect_timeout, remaining(deadline));
-  // Through a proxy, the proxy resolves the target; we resolve only the proxy.
-  const bool proxied = url->https() && options_.proxy && !options_.proxy->bypasses(url->host);
-  const auto& dial_host = proxied ? options_.proxy->host : url->host;
-  const auto dial_port = proxied ? options_.proxy->port : url->port;
-  auto resolved = co_await resolver.async_resolve(dial_host, std::to_string(dial_port),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unreachable(*url, proxied ? "resolving the proxy for" : "resolving", ec);
-  std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : resolved) {
-    // Plain http may only ever leave the machine's loopback interface.
-    if (url->https() || entry.endpoint().address().is_loopback())
-      endpoints.push_back(entry.endpoint());
+  const auto origin = fmt::format("{}/{}://{}:{}{}", id_, url->scheme, url->host, url->port,
+                                  proxied(options_, *url) ? " (proxied)" : "");
+  const PoolLimits limits{options_.max_connections_per_origin, options_.idle_timeout};
+  auto lease = co_await ConnectionPool::of(executor).acquire(origin, limits, deadline);
+  if (!lease) co_return lease.error();
+  for (;;) {
+    auto& connection = lease->connection();
+    if (!connection) {
+      auto opened = co_await open_connection(options_, *tls_, *url, deadline);
+      if (!opened) co_return opened.error();
+      connection = std::move(*opened);
+    }
+    Exchanged exchanged;
+    if (connection->tls) {
+      exchanged =
+          co_await exchange(*connection->tls, request, *url, deadline, options_.max_response_bytes);
+    } else {
+      exchanged = co_await exchange(*connection->plain, request, *url, deadline,
+                                    options_.max_response_bytes);
+    }
+    // A kept connection the server closed just as we sent (its keep-alive timeout): the request
+    // never reached it, so it goes once more on a new connection.
+    if (exchanged.stale && lease->reused()) {
+      lease->replace_dead();
+      continue;
+    }
+    if (exchanged.reusable) lease->keep();
+    co_return std::move(exchanged.response);
   }
-  if (endpoints.empty()) {
-    co_return core::make_error(core::Code::invalid_request,
-                               fmt::format("{} does not resolve to a loopback address", url->host));
-  }
-
-  if (!url->https()) {
-    beast::tcp_stream stream(executor);
-    stream.expires_after(connect_limit);
-    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return unreachable(*url, "connecting to", ec);
-    auto response = co_await exchange(stream, request, *url, deadline, options_.max_response_bytes);
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    co_return response;
-  }
-
-  beast::ssl_stream<beast::tcp_stream> stream(executor, *tls_);
-  // SNI, and the name the certificate must carry (RFC 6125 host name verification).
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str())) {
-    co_return core::make_error(core::Code::internal, "setting TLS server name failed");
-  }
-  stream.set_verify_callback(asio::ssl::host_name_verification(url->host));
-  beast::get_lowest_layer(stream).expires_after(connect_limit);
-  co_await beast::get_lowest_layer(stream).async_connect(
-      endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec)
-    co_return unreachable(*url, proxied ? "connecting to the proxy for" : "connecting to", ec);
-  if (proxied) {
-    auto tunnel =
-        co_await open_tunnel(beast::get_lowest_layer(stream), *options_.proxy, *url, deadline);
-    if (!tunnel) co_return tunnel.error();
-  }
-  beast::get_lowest_layer(stream).expires_after(remaining(deadline));
-  co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unreachable(*url, "TLS handshake with", ec);
-  auto response = co_await exchange(stream, request, *url, deadline, options_.max_response_bytes);
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
-  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
-  co_return response;
 }
 
 }  // namespace oauth_manager::net

@@ -219,6 +219,25 @@ TEST(Config, TheHandoutCacheIsOnByDefaultWithAOneSecondBound) {
   EXPECT_TRUE(has_problem(too_stale, "tokens.cache_staleness_ms", "60000")) << describe(too_stale);
 }
 
+TEST(Config, OutboundConnectionsAreKeptAliveWithinBounds) {
+  const auto defaults = load_config(std::nullopt, with_required());
+  ASSERT_TRUE(defaults.config) << describe(defaults);
+  EXPECT_EQ(defaults.config->net.max_connections_per_host, 1024);
+  EXPECT_EQ(defaults.config->net.idle_connection_seconds, 30);
+
+  const auto set = load_config(std::nullopt,
+                               with_required({{"OAUTH_MANAGER_NET_MAX_CONNECTIONS_PER_HOST", "16"},
+                                              {"OAUTH_MANAGER_NET_IDLE_CONNECTION_SECONDS", "5"}}));
+  ASSERT_TRUE(set.config) << describe(set);
+  EXPECT_EQ(set.config->net.max_connections_per_host, 16);
+  EXPECT_EQ(set.config->net.idle_connection_seconds, 5);
+
+  // No connection at all would make every provider call wait out its timeout.
+  const auto none = load_config(
+      std::nullopt, with_required({{"OAUTH_MANAGER_NET_MAX_CONNECTIONS_PER_HOST", "0"}}));
+  EXPECT_TRUE(has_problem(none, "net.max_connections_per_host", "1")) << describe(none);
+}
+
 TEST(Config, OutboxSettingsHaveDefaultsAndBounds) {
   const auto defaults = load_config(std::nullopt, with_required());
   ASSERT_TRUE(defaults.config) << describe(defaults);
