@@ -56,6 +56,7 @@ bench: deps
 	./scripts/with-test-services ./scripts/run-benchmarks $(BUILD_DIR)
 	./scripts/with-test-services ./scripts/bench-http $(BUILD_DIR)
 	./scripts/with-test-services ./scripts/bench-scale $(BUILD_DIR)
+	./scripts/with-test-services ./scripts/bench-concurrency $(BUILD_DIR)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -257,6 +257,7 @@ void Service::join() {
   batched_audit_.close();
   redis_blocking_.join();
   database_blocking_.join();
+  audit_.abandon();  // nothing is left to write them, and their io_context is about to go
 }
 
 std::shared_ptr<crypto::KeySource> Service::make_key_source(const config::AuthConfig& auth) {

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include "core/audit_event.hpp"
 #include "core/blocking_pool.hpp"
@@ -38,6 +39,9 @@ class StoreAuditWriter final : public AuditWriter {
       : store_(store), blocking_(blocking), clock_(clock), random_(random) {}
 
   boost::asio::awaitable<core::Status> record(core::AuditEvent event) override;
+  // Drops the events still waiting (their requests with them) while the io_context they wait on
+  // still exists: at shutdown, after it stopped running.
+  void abandon();
 
  private:
   struct Queued {
@@ -46,7 +50,9 @@ class StoreAuditWriter final : public AuditWriter {
   };
   static constexpr std::size_t kMaxGroup = 500;
 
-  boost::asio::awaitable<void> write_groups();
+  class RunningFlag;
+  boost::asio::awaitable<void> write_groups(RunningFlag running);
+  boost::asio::awaitable<std::vector<core::Status>> write_group(const std::vector<Queued>& group);
 
   std::mutex mutex_;  // guards queue_ and writing_
   std::deque<Queued> queue_;

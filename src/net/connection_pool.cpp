@@ -19,9 +19,17 @@ boost::beast::tcp_stream& Connection::lowest() {
   return tls ? boost::beast::get_lowest_layer(*tls) : *plain;
 }
 
+bool Connection::nothing_buffered() {
+  if (!tls) return true;  // a plain connection's reads leave nothing behind (Beast's buffer)
+  // TLS reads ahead: records beyond the answer wait in OpenSSL or in its input BIO, where
+  // poll() on the socket cannot see them.
+  auto* ssl = tls->native_handle();
+  return SSL_pending(ssl) == 0 && BIO_ctrl_pending(SSL_get_rbio(ssl)) == 0;
+}
+
 bool Connection::looks_alive() {
   auto& socket = lowest().socket();
-  if (!socket.is_open()) return false;
+  if (!socket.is_open() || !nothing_buffered()) return false;
   pollfd readable{socket.native_handle(), POLLIN, 0};
   return ::poll(&readable, 1, 0) == 0;
 }
@@ -94,6 +102,7 @@ void ConnectionPool::enter(const std::string& name, const PoolLimits& limits,
                            PoolClock::time_point deadline) {
   std::vector<std::unique_ptr<Connection>> closing;  // closed after the lock is released
   const std::lock_guard lock(mutex_);
+  close_expired_everywhere(closing);
   auto& origin = origins_[name];
   origin.limits = limits;
   if (origin.waiters.empty()) {  // nobody is in line before us
@@ -138,7 +147,7 @@ void ConnectionPool::give_back(const std::string& name, std::unique_ptr<Connecti
   } else if (origin.open > 0) {  // (0 only after shutdown(): the lease outlived its origin)
     --origin.open;
   }
-  close_expired(origin, closing);
+  close_expired_everywhere(closing);
 }
 
 void ConnectionPool::give_up_waiting(const std::string& name,
@@ -153,15 +162,20 @@ void ConnectionPool::give_up_waiting(const std::string& name,
 
 std::unique_ptr<Connection> ConnectionPool::take_idle(
     Origin& origin, std::vector<std::unique_ptr<Connection>>& closing) {
-  close_expired(origin, closing);
   while (!origin.idle.empty()) {
     auto newest = std::move(origin.idle.back());
     origin.idle.pop_back();
     if (newest->looks_alive()) return newest;
-    --origin.open;
+    if (origin.open > 0) --origin.open;
     closing.push_back(std::move(newest));
   }
   return nullptr;
+}
+
+void ConnectionPool::close_expired_everywhere(std::vector<std::unique_ptr<Connection>>& closing) {
+  // Every origin, not only the one in use: a provider nobody calls any more, or a client that
+  // is gone, must not keep its idle sockets until the io_context ends.
+  for (auto& [name, origin] : origins_) close_expired(origin, closing);
 }
 
 void ConnectionPool::close_expired(Origin& origin,
@@ -170,7 +184,7 @@ void ConnectionPool::close_expired(Origin& origin,
   while (!origin.idle.empty() && origin.idle.front()->idle_since <= oldest_kept) {
     closing.push_back(std::move(origin.idle.front()));
     origin.idle.pop_front();
-    --origin.open;
+    if (origin.open > 0) --origin.open;
   }
 }
 

@@ -31,6 +31,8 @@ struct Connection {
   PoolClock::time_point idle_since{};
 
   boost::beast::tcp_stream& lowest();
+  // No bytes of a later answer read already (TLS reads ahead of what Beast asked for).
+  bool nothing_buffered();
   // Nothing to read and not closed: a server that closed an idle connection (its keep-alive
   // timeout) makes the socket readable (EOF), and a reply nobody asked for would be out of step.
   bool looks_alive();
@@ -71,7 +73,8 @@ class Lease {
 // service of the io_context (not a member of the client) because its sockets belong to the
 // io_context: they are closed when it shuts down, whichever of the two outlives the other.
 // Requests beyond an origin's limit wait in line, first come first served, until their deadline.
-// Idle connections are reused newest first, so a quiet origin's older ones age out.
+// Idle connections are reused newest first, so a quiet origin's older ones age out; expired ones
+// are closed at the next request to any origin.
 class ConnectionPool : public boost::asio::execution_context::service {
  public:
   using key_type = ConnectionPool;
@@ -104,6 +107,7 @@ class ConnectionPool : public boost::asio::execution_context::service {
   std::unique_ptr<Connection> take_idle(Origin& origin,
                                         std::vector<std::unique_ptr<Connection>>& closing);
   static void close_expired(Origin& origin, std::vector<std::unique_ptr<Connection>>& closing);
+  void close_expired_everywhere(std::vector<std::unique_ptr<Connection>>& closing);
 
   std::mutex mutex_;
   std::unordered_map<std::string, Origin> origins_;

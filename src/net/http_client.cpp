@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
@@ -42,12 +44,22 @@ std::chrono::milliseconds remaining(Clock::time_point deadline) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
+constexpr int kMaxInterimResponses = 8;
+
 // What one request on a connection came to.
 struct Exchanged {
   core::Result<HttpResponse> response = core::make_error(core::Code::internal, "not sent");
-  bool reusable = false;  // answered in full, and the server keeps the connection open
-  bool stale = false;     // failed before a byte of the answer: the connection was dead already
+  bool reusable = false;    // answered in full, and the server keeps the connection open
+  bool unsent = false;      // the request could not be written: the connection was dead
+  bool unanswered = false;  // written, but not a byte came back before the connection ended
 };
+
+// Methods that may be sent again when their answer was lost (RFC 9110 §9.2.2). A POST may
+// have been processed already: a token exchange sent twice spends its code or refresh token.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE";
+}
 
 template <typename Stream>
 asio::awaitable<Exchanged> exchange(Stream& stream, const HttpRequest& request, const Url& url,
@@ -64,36 +76,50 @@ asio::awaitable<Exchanged> exchange(Stream& stream, const HttpRequest& request, 
   beast::error_code ec;
   lowest.expires_after(remaining(deadline));
   co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec)
-    co_return Exchanged{unreachable(url, "sending to", ec), false, ec != beast::error::timeout};
+  if (ec) {
+    Exchanged failed{unreachable(url, "sending to", ec)};
+    failed.unsent = ec != beast::error::timeout;
+    co_return failed;
+  }
 
   beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.header_limit(kMaxResponseHeaderBytes);
-  parser.body_limit(max_bytes);
-  lowest.expires_after(remaining(deadline));
-  co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec == bhttp::error::body_limit) {
-    co_return Exchanged{core::make_error(
-        core::Code::unavailable,
-        fmt::format("the response from {} is larger than {} bytes", url.host, max_bytes))};
-  }
-  if (ec) {
-    const bool stale = !parser.got_some() && ec != beast::error::timeout;
-    co_return Exchanged{unreachable(url, "reading from", ec), false, stale};
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  for (int interim = 0;; ++interim) {
+    parser.emplace();
+    parser->header_limit(kMaxResponseHeaderBytes);
+    parser->body_limit(max_bytes);
+    parser->skip(message.method() == bhttp::verb::head);  // the answer to HEAD has no body
+    lowest.expires_after(remaining(deadline));
+    co_await bhttp::async_read(stream, buffer, *parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::body_limit) {
+      co_return Exchanged{core::make_error(
+          core::Code::unavailable,
+          fmt::format("the response from {} is larger than {} bytes", url.host, max_bytes))};
+    }
+    if (ec) {
+      Exchanged failed{unreachable(url, "reading from", ec)};
+      failed.unanswered = interim == 0 && !parser->got_some() && ec != beast::error::timeout;
+      co_return failed;
+    }
+    // 100 Continue and 103 Early Hints come before the answer (RFC 9110 §15.2): read on, or
+    // the answer would be left on the connection for whoever uses it next.
+    const auto status = parser->get().result_int();
+    if (status / 100 != 1 || status == 101 || interim == kMaxInterimResponses) break;
   }
 
   HttpResponse response;
-  const auto& reply = parser.get();
+  const auto& reply = parser->get();
   response.status = static_cast<int>(reply.result_int());
   for (const auto& field : reply) {
     response.headers.emplace_back(core::ascii_lowercase(field.name_string()),
                                   std::string(field.value()));
   }
   response.body = reply.body();
-  // Bytes after the answer would belong to no request, and an answer that ended with the
-  // connection left none: such a connection is not reused.
-  const bool reusable = reply.keep_alive() && !parser.need_eof() && buffer.size() == 0;
+  // Bytes after the answer would belong to no request, an answer that ended with the
+  // connection left none, and an interim one is not an answer: such a connection is not reused.
+  const bool reusable =
+      reply.keep_alive() && !parser->need_eof() && buffer.size() == 0 && response.status / 100 != 1;
   co_return Exchanged{std::move(response), reusable};
 }
 
@@ -207,15 +233,24 @@ bool proxied(const ClientOptions& options, const Url& url) {
 }
 
 asio::awaitable<core::Result<std::vector<tcp::endpoint>>> resolve(const ClientOptions& options,
-                                                                  const Url& url) {
+                                                                  const Url& url,
+                                                                  Clock::time_point deadline) {
   const auto executor = co_await asio::this_coro::executor;
   const bool via_proxy = proxied(options, url);
   const auto& dial_host = via_proxy ? options.proxy->host : url.host;
   const auto dial_port = std::to_string(via_proxy ? options.proxy->port : url.port);
-  tcp::resolver resolver(executor);
+  // The resolver is cancelled at the deadline: a hanging DNS server must not hold a place in
+  // the connection pool past the request's timeout.
+  auto resolver = std::make_shared<tcp::resolver>(executor);
+  asio::steady_timer limit(executor, deadline);
+  limit.async_wait([resolver](const beast::error_code& expired) {
+    if (!expired) resolver->cancel();
+  });
   beast::error_code ec;
-  auto resolved = co_await resolver.async_resolve(dial_host, dial_port,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
+  auto resolved = co_await resolver->async_resolve(dial_host, dial_port,
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  limit.cancel();
+  if (ec == asio::error::operation_aborted) ec = beast::error::timeout;
   if (ec) co_return unreachable(url, via_proxy ? "resolving the proxy for" : "resolving", ec);
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : resolved) {
@@ -234,7 +269,7 @@ asio::awaitable<core::Result<std::vector<tcp::endpoint>>> resolve(const ClientOp
 asio::awaitable<core::Result<std::unique_ptr<Connection>>> open_connection(
     const ClientOptions& options, asio::ssl::context& tls, const Url& url,
     Clock::time_point deadline) {
-  auto endpoints = co_await resolve(options, url);
+  auto endpoints = co_await resolve(options, url, deadline);
   if (!endpoints) co_return endpoints.error();
   const auto executor = co_await asio::this_coro::executor;
   const auto connect_limit = std::min(options.connect_timeout, remaining(deadline));
@@ -287,12 +322,16 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
                                            "allow_insecure_loopback is set)",
                                            url->host));
   }
-  const auto deadline = Clock::now() + options_.total_timeout;
+  const auto started = Clock::now();
+  const auto deadline = started + options_.total_timeout;
+  // At most half the timeout in line for a connection: a request sent with only milliseconds
+  // left would time out after the provider acted on it (a refresh token rotated, then lost).
+  const auto waited_enough = started + options_.total_timeout / 2;
   const auto executor = co_await asio::this_coro::executor;
   const auto origin = fmt::format("{}/{}://{}:{}{}", id_, url->scheme, url->host, url->port,
                                   proxied(options_, *url) ? " (proxied)" : "");
   const PoolLimits limits{options_.max_connections_per_origin, options_.idle_timeout};
-  auto lease = co_await ConnectionPool::of(executor).acquire(origin, limits, deadline);
+  auto lease = co_await ConnectionPool::of(executor).acquire(origin, limits, waited_enough);
   if (!lease) co_return lease.error();
   for (;;) {
     auto& connection = lease->connection();
@@ -309,13 +348,14 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
       exchanged = co_await exchange(*connection->plain, request, *url, deadline,
                                     options_.max_response_bytes);
     }
-    // A kept connection the server closed just as we sent (its keep-alive timeout): the request
-    // never reached it, so it goes once more on a new connection.
-    if (exchanged.stale && lease->reused()) {
+    // A kept connection the server closed as we sent (its keep-alive timeout): the request goes
+    // once more on a new connection when it cannot have been acted on, or may be repeated.
+    if (lease->reused() &&
+        (exchanged.unsent || (exchanged.unanswered && idempotent(request.method)))) {
       lease->replace_dead();
       continue;
     }
-    if (exchanged.reusable) lease->keep();
+    if (exchanged.reusable && connection->nothing_buffered()) lease->keep();
     co_return std::move(exchanged.response);
   }
 }

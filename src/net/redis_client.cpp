@@ -29,7 +29,8 @@ RedisReply convert(const redisReply* reply) {
       break;
     case REDIS_REPLY_ARRAY:
       out.type = RedisReply::Type::array;
-      for (std::size_t i = 0; i < reply->elements; ++i) out.elements.push_back(convert(reply->element[i]));
+      for (std::size_t i = 0; i < reply->elements; ++i)
+        out.elements.push_back(convert(reply->element[i]));
       break;
     default:
       break;
@@ -70,12 +71,14 @@ core::Result<RedisAddress> parse_redis_url(std::string_view url) {
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
     auto userinfo = rest.substr(0, at);
     const auto colon = userinfo.find(':');
-    address.password = std::string(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
+    address.password =
+        std::string(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
     rest = rest.substr(at + 1);
   }
   if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
     const auto db = rest.substr(slash + 1);
-    if (!db.empty() && std::from_chars(db.data(), db.data() + db.size(), address.database).ec != std::errc{}) {
+    if (!db.empty() &&
+        std::from_chars(db.data(), db.data() + db.size(), address.database).ec != std::errc{}) {
       return core::make_error(core::Code::invalid_request, "the Redis database must be a number");
     }
     rest = rest.substr(0, slash);
@@ -88,7 +91,8 @@ core::Result<RedisAddress> parse_redis_url(std::string_view url) {
     rest = rest.substr(0, colon);
   }
   address.host = std::string(rest);
-  if (address.host.empty()) return core::make_error(core::Code::invalid_request, "the Redis URL has no host");
+  if (address.host.empty())
+    return core::make_error(core::Code::invalid_request, "the Redis URL has no host");
   return address;
 }
 
@@ -113,7 +117,8 @@ core::Result<redisContext*> RedisClient::checkout() {
   if (context == nullptr || context->err != 0) {
     auto reason = context != nullptr ? std::string(context->errstr) : std::string("out of memory");
     if (context != nullptr) redisFree(context);
-    return unavailable(fmt::format("cannot connect to {}:{}: {}", address_.host, address_.port, reason));
+    return unavailable(
+        fmt::format("cannot connect to {}:{}: {}", address_.host, address_.port, reason));
   }
   redisSetTimeout(context, timeout);
   const auto prepare = [&](const std::vector<std::string>& args) -> bool {
@@ -150,8 +155,9 @@ core::Result<RedisReply> RedisClient::command(const std::vector<std::string>& ar
   }
   core::Result<RedisReply> result = convert(reply);
   if (reply->type == REDIS_REPLY_ERROR) {
-    result = core::make_error(core::Code::internal,
-                              fmt::format("Redis {} failed: {}", args.front(), std::string(reply->str, reply->len)));
+    result = core::make_error(
+        core::Code::internal,
+        fmt::format("Redis {} failed: {}", args.front(), std::string(reply->str, reply->len)));
   }
   freeReplyObject(reply);
   give_back(*context);

@@ -28,13 +28,20 @@
 namespace oauth_manager {
 namespace {
 
-// Answers every request with 200 "ok" after `delay`, keeping the connection open (HTTP/1.1's
-// default) unless `close_after_each`, where it closes the socket after answering without saying
-// so first, as a server whose keep-alive timeout ran out does.
+enum class Behaviour {
+  keep_open,          // HTTP/1.1's default
+  close_after_each,   // closes after answering without saying so: its keep-alive timeout ran out
+  answer_first_only,  // reads a connection's second request, then closes without an answer
+  interim_first,      // a 103 Early Hints before each answer
+};
+
+// Answers every request with 200 and its number ("1", "2", ...) after `delay`, behaving as told
+// about the connection; counts connections and requests.
 class CountingServer {
  public:
-  explicit CountingServer(std::chrono::milliseconds delay, bool close_after_each = false)
-      : delay_(delay), close_after_each_(close_after_each) {
+  explicit CountingServer(std::chrono::milliseconds delay,
+                          Behaviour behaviour = Behaviour::keep_open)
+      : delay_(delay), behaviour_(behaviour) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -85,6 +92,7 @@ class CountingServer {
   void serve(int fd) {
     std::string received;
     char buffer[4096];
+    int on_this_connection = 0;
     for (;;) {
       const auto end = received.find("\r\n\r\n");
       if (end == std::string::npos) {
@@ -94,10 +102,19 @@ class CountingServer {
         continue;
       }
       received.erase(0, end + 4);  // the client's requests here have no body
-      ++requests_;
+      const auto number = std::to_string(++requests_);
+      if (behaviour_ == Behaviour::answer_first_only && ++on_this_connection > 1) break;
+      if (behaviour_ == Behaviour::interim_first) {
+        const std::string hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n";
+        if (::send(fd, hints.data(), hints.size(), MSG_NOSIGNAL) < 0) break;
+      }
       std::this_thread::sleep_for(delay_);
-      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0 || close_after_each_) break;
+      const auto answer = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(number.size()) +
+                          "\r\n\r\n" + number;
+      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0 ||
+          behaviour_ == Behaviour::close_after_each) {
+        break;
+      }
     }
     {
       const std::lock_guard lock(mutex_);
@@ -107,7 +124,7 @@ class CountingServer {
   }
 
   std::chrono::milliseconds delay_;
-  bool close_after_each_;
+  Behaviour behaviour_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -139,8 +156,10 @@ class ConnectionPoolTest : public ::testing::Test {
     return options;
   }
 
-  core::Result<net::HttpResponse> get(net::HttpClient& client, const std::string& url) {
+  core::Result<net::HttpResponse> get(net::HttpClient& client, const std::string& url,
+                                      const std::string& method = "GET") {
     net::HttpRequest request;
+    request.method = method;
     request.url = url;
     return testing::run_on(io_.io(), client.send(request));
   }
@@ -168,7 +187,7 @@ TEST_F(ConnectionPoolTest, SequentialRequestsShareOneConnection) {
   for (int i = 0; i < 5; ++i) {
     const auto response = get(client, server.url());
     ASSERT_TRUE(response) << response.error().message;
-    EXPECT_EQ(response->body, "ok");
+    EXPECT_EQ(response->body, std::to_string(i + 1));
   }
   EXPECT_EQ(server.requests(), 5);
   EXPECT_EQ(server.accepted(), 1);
@@ -185,7 +204,7 @@ TEST_F(ConnectionPoolTest, ConcurrentRequestsNeverOpenMoreThanTheLimit) {
 }
 
 TEST_F(ConnectionPoolTest, AConnectionTheServerClosedIsReplacedWithoutFailingTheRequest) {
-  CountingServer server(std::chrono::milliseconds(0), /*close_after_each=*/true);
+  CountingServer server(std::chrono::milliseconds(0), Behaviour::close_after_each);
   net::HttpClient client(loopback());
   for (int i = 0; i < 4; ++i) {
     const auto response = get(client, server.url());
@@ -195,9 +214,41 @@ TEST_F(ConnectionPoolTest, AConnectionTheServerClosedIsReplacedWithoutFailingThe
   EXPECT_EQ(server.accepted(), 4);
 }
 
+TEST_F(ConnectionPoolTest, AnInterimAnswerIsNotTakenForTheAnswer) {
+  // Taken for the answer, the 103 would leave the real one on the connection, to be read as
+  // the answer to the next request: someone else's tokens.
+  CountingServer server(std::chrono::milliseconds(20), Behaviour::interim_first);
+  net::HttpClient client(loopback());
+  for (int i = 1; i <= 3; ++i) {
+    const auto response = get(client, server.url());
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, std::to_string(i));
+  }
+  EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST_F(ConnectionPoolTest, ALostAnswerIsAskedAgainOnlyWhenTheRequestMayBeRepeated) {
+  CountingServer server(std::chrono::milliseconds(0), Behaviour::answer_first_only);
+  net::HttpClient client(loopback());
+  ASSERT_TRUE(get(client, server.url()));
+  // The kept connection takes a POST and ends without an answer: the provider may have acted on
+  // it (a code spent, a refresh token rotated), so it is not sent again.
+  const auto post = get(client, server.url(), "POST");
+  ASSERT_FALSE(post);
+  EXPECT_EQ(post.error().code, core::Code::unavailable);
+  EXPECT_EQ(server.requests(), 2);
+  ASSERT_TRUE(get(client, server.url()));  // a new connection
+  // A GET lost the same way goes again, on a new connection.
+  const auto again = get(client, server.url());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(server.requests(), 5);
+  EXPECT_EQ(server.accepted(), 3);
+}
+
 TEST_F(ConnectionPoolTest, ARequestWaitingInLineGivesUpAtItsDeadline) {
-  // One connection, answers after 300 ms, a second for everything: at most four of ten can be
-  // answered; the others must end with an error at their deadline, not wait on.
+  // One connection, answers after 300 ms, a second for everything, of which at most half in
+  // line: at most four of ten can be answered; the others must give up waiting, not wait on.
   CountingServer server(std::chrono::milliseconds(300));
   auto options = loopback(1);
   options.total_timeout = std::chrono::milliseconds(1000);
