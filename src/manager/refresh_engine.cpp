@@ -126,20 +126,27 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::keep_valid(
 
 boost::asio::awaitable<std::optional<core::Error>> RefreshEngine::backing_off(
     const std::string& integration_id) {
+  auto look = co_await look_at_backoff(integration_id);
+  co_return std::move(look.waiting);
+}
+
+boost::asio::awaitable<RefreshEngine::BackoffLook> RefreshEngine::look_at_backoff(
+    const std::string& integration_id) {
   auto backoff = co_await blocking_.run(
       [this, &integration_id] { return store_.get_refresh_backoff(integration_id); });
   if (!backoff) {
     // Unknown: go on. If the database is really down, the lease or the commit fails next.
     log::warn("token.backoff_read_failed",
               {{"integration_id", integration_id}, {"error", backoff.error().message}});
-    co_return std::nullopt;
+    co_return BackoffLook{};
   }
   const auto now = clock_.now();
-  if (!*backoff || now >= (*backoff)->retry_at) co_return std::nullopt;
+  if (!*backoff) co_return BackoffLook{std::nullopt, false};
+  if (now >= (*backoff)->retry_at) co_return BackoffLook{};
   auto error = core::make_error(core::Code::provider_error,
                                 "the provider failed recently; retrying after a pause");
   error.retry_after = std::chrono::ceil<std::chrono::seconds>((*backoff)->retry_at - now);
-  co_return error;
+  co_return BackoffLook{std::move(error), true};
 }
 
 // Kept in the database so every replica waits it out. Called holding the refresh lease: the only
@@ -188,10 +195,6 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh(
     const core::Integration& integration, std::chrono::seconds min_ttl, bool force,
     StoredTokens seen) {
   const auto& id = integration.id;
-  // Inside a backoff nobody calls the provider: one look, shared by every caller of the flight.
-  if (auto waiting = co_await backing_off(id)) {
-    co_return instead_of_refresh(std::move(seen), *waiting, force);
-  }
   const auto seen_version = seen.record.version;
   const auto owner = crypto::new_random_token(random_);
   boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
@@ -216,13 +219,15 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh(
       co_return std::move(current->tokens);
     }
     if (*taken) {
-      // Another replica may just have failed at the provider: its backoff holds here too.
-      if (auto waiting = co_await backing_off(id)) {
+      // Inside a backoff (this replica's or another's) nobody calls the provider: one look,
+      // under the lease, shared by every caller of the flight.
+      auto backoff = co_await look_at_backoff(id);
+      if (backoff.waiting) {
         co_await release_lease(id, owner);
-        co_return instead_of_refresh(std::move(*current), *waiting, force);
+        co_return instead_of_refresh(std::move(*current), *backoff.waiting, force);
       }
-      auto refreshed =
-          co_await refresh_holding_lease(integration, current->record, std::move(current->tokens));
+      auto refreshed = co_await refresh_holding_lease(
+          integration, current->record, std::move(current->tokens), backoff.on_record);
       co_await release_lease(id, owner);
       co_return refreshed;
     }
@@ -237,7 +242,8 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh(
 }
 
 boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_lease(
-    const core::Integration& integration, const core::TokenRecord& record, TokenSet current) {
+    const core::Integration& integration, const core::TokenRecord& record, TokenSet current,
+    bool clear_backoff) {
   if (!current.refresh_token) co_return needs_reauth("it has no refresh token and has expired");
   auto handle = co_await registry_.get(integration.provider);
   if (!handle) co_return handle.error();
@@ -253,10 +259,12 @@ boost::asio::awaitable<core::Result<TokenSet>> RefreshEngine::refresh_holding_le
     co_return error;
   }
   const auto& succeeded = integration.id;
-  if (auto cleared = co_await blocking_.run(
-          [this, &succeeded] { return store_.clear_refresh_backoff(succeeded); });
-      !cleared) {
-    log::warn("token.backoff_clear_failed", {{"integration_id", succeeded}});
+  if (clear_backoff) {  // a round trip saved on every refresh that follows no failure
+    if (auto cleared = co_await blocking_.run(
+            [this, &succeeded] { return store_.clear_refresh_backoff(succeeded); });
+        !cleared) {
+      log::warn("token.backoff_clear_failed", {{"integration_id", succeeded}});
+    }
   }
   const auto& response = *attempt.response;
   TokenSet next;

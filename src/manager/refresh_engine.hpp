@@ -73,8 +73,15 @@ class RefreshEngine {
   boost::asio::awaitable<core::Result<TokenSet>> refresh(const core::Integration& integration,
                                                          std::chrono::seconds min_ttl, bool force,
                                                          StoredTokens seen);
+  // What the store says about an integration's refresh backoff.
+  struct BackoffLook {
+    std::optional<core::Error> waiting;  // the answer while it lasts
+    bool on_record = true;               // a row to clear after a success (true when unknown)
+  };
+  boost::asio::awaitable<BackoffLook> look_at_backoff(const std::string& integration_id);
   boost::asio::awaitable<core::Result<TokenSet>> refresh_holding_lease(
-      const core::Integration& integration, const core::TokenRecord& record, TokenSet current);
+      const core::Integration& integration, const core::TokenRecord& record, TokenSet current,
+      bool clear_backoff);
   boost::asio::awaitable<core::Error> note_refresh_failure(const core::Integration& integration,
                                                            const providers::RefreshResult& attempt);
   boost::asio::awaitable<core::Result<TokenSet>> commit(const core::Integration& integration,

@@ -80,11 +80,20 @@ core::Status execute_on_existing(SqlConnection& connection, std::string_view sql
 core::Result<int> execute_counting(SqlConnection& connection, std::string_view sql,
                                    const std::vector<SqlParam>& params);
 
-// Runs `work` in a write transaction: committed when it succeeds, rolled back otherwise.
+// Runs `work` in a write transaction: committed when it succeeds, rolled back otherwise, an
+// exception included (the connection goes back to the pool: left inside the transaction, it
+// would hold the audit chain's lock, or SQLite's write lock, until it is used again).
 template <typename Work>
 auto in_write_transaction(SqlConnection& connection, Work&& work) -> decltype(work()) {
   if (auto begun = connection.begin_write(); !begun) return begun.error();
-  auto result = work();
+  std::optional<decltype(work())> outcome;
+  try {
+    outcome.emplace(work());
+  } catch (...) {
+    connection.rollback();
+    throw;
+  }
+  auto result = std::move(*outcome);
   if (!result) {
     connection.rollback();
     return result;

@@ -20,8 +20,7 @@ Status SqlStore::transact(const std::function<Status(Store& tx)>& work) {
     SqlStore view(*this, connection, changes);
     try {
       return in_write_transaction(connection, [&] { return work(view); });
-    } catch (...) {
-      connection.rollback();
+    } catch (...) {  // rolled back already
       report(changes);
       throw;
     }

@@ -269,6 +269,22 @@ TYPED_TEST(StoreContract, ConsentLedgerRefusesEditsAndDeletes) {
   EXPECT_FALSE(raw->run_script("DELETE FROM consents"));
 }
 
+TYPED_TEST(StoreContract, AnAuditAppendThatThrowsLeavesItsConnectionOutOfTheTransaction) {
+  // One connection: left inside the failed transaction, it would hold the chain's lock (or
+  // SQLite's write lock) and refuse the next BEGIN.
+  auto store = this->open(1);
+  auto broken = this->audit("integration.read", "alice");
+  broken.user_id = "\xff\xfe";  // not UTF-8: the chain's canonical JSON cannot be made
+  try {
+    auto appended = store->append_audit(broken);
+    EXPECT_FALSE(appended);
+  } catch (const std::exception&) {  // what a blocking pool turns into an error
+  }
+  auto next = store->append_audit(this->audit("integration.connected", "alice"));
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_TRUE(store->ping());
+}
+
 TYPED_TEST(StoreContract, AuditChainAppendsAndVerifies) {
   for (int i = 0; i < 5; ++i) {
     auto appended = this->store_->append_audit(this->audit(
