@@ -324,9 +324,13 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
   }
   const auto started = Clock::now();
   const auto deadline = started + options_.total_timeout;
-  // At most half the timeout in line for a connection: a request sent with only milliseconds
-  // left would time out after the provider acted on it (a refresh token rotated, then lost).
-  const auto waited_enough = started + options_.total_timeout / 2;
+  // Time left for the exchange after waiting in line for a connection: a request sent with only
+  // milliseconds left would time out after the provider acted on it (a refresh token rotated,
+  // then lost). Three seconds (half the timeout when that is shorter) is ten times a token
+  // endpoint's usual answer.
+  const auto kept_for_exchange =
+      std::min<Clock::duration>(options_.total_timeout / 2, std::chrono::seconds(3));
+  const auto waited_enough = deadline - kept_for_exchange;
   const auto executor = co_await asio::this_coro::executor;
   const auto origin = fmt::format("{}/{}://{}:{}{}", id_, url->scheme, url->host, url->port,
                                   proxied(options_, *url) ? " (proxied)" : "");
