@@ -23,8 +23,6 @@ class Completion {
   explicit Completion(Handler handler)
       : waiting_(std::make_unique<Waiting<Handler>>(std::move(handler))) {}
 
-  explicit operator bool() const { return waiting_ != nullptr; }
-
   void complete(T value) {
     auto waiting = std::move(waiting_);
     waiting->resume(std::move(value));

@@ -144,8 +144,8 @@ void ConnectionPool::give_back(const std::string& name, std::unique_ptr<Connecti
   if (connection) {
     connection->idle_since = PoolClock::now();
     origin.idle.push_back(std::move(connection));
-  } else if (origin.open > 0) {  // (0 only after shutdown(): the lease outlived its origin)
-    --origin.open;
+  } else {
+    origin.release_place();
   }
   close_expired_everywhere(closing);
 }
@@ -166,8 +166,7 @@ std::unique_ptr<Connection> ConnectionPool::take_idle(
     auto newest = std::move(origin.idle.back());
     origin.idle.pop_back();
     if (newest->looks_alive()) return newest;
-    if (origin.open > 0) --origin.open;
-    closing.push_back(std::move(newest));
+    origin.close(std::move(newest), closing);
   }
   return nullptr;
 }
@@ -182,9 +181,9 @@ void ConnectionPool::close_expired(Origin& origin,
                                    std::vector<std::unique_ptr<Connection>>& closing) {
   const auto oldest_kept = PoolClock::now() - origin.limits.idle_timeout;
   while (!origin.idle.empty() && origin.idle.front()->idle_since <= oldest_kept) {
-    closing.push_back(std::move(origin.idle.front()));
+    auto expired = std::move(origin.idle.front());
     origin.idle.pop_front();
-    if (origin.open > 0) --origin.open;
+    origin.close(std::move(expired), closing);
   }
 }
 

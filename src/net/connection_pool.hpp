@@ -98,6 +98,17 @@ class ConnectionPool : public boost::asio::execution_context::service {
     std::size_t open = 0;                          // in use or idle
     std::deque<std::unique_ptr<Connection>> idle;  // oldest first
     std::deque<std::shared_ptr<Waiter>> waiters;   // first come first served
+
+    // A place given up (a lease without a connection, or an idle one closed). `open` is 0 here
+    // only after shutdown(), when a lease outlived its origin.
+    void release_place() {
+      if (open > 0) --open;
+    }
+    void close(std::unique_ptr<Connection> connection,
+               std::vector<std::unique_ptr<Connection>>& closing) {
+      closing.push_back(std::move(connection));
+      release_place();
+    }
   };
   void shutdown() override;
   void enter(const std::string& origin, const PoolLimits& limits, core::Completion<Grant> served,

@@ -322,8 +322,7 @@ asio::awaitable<core::Result<HttpResponse>> HttpClient::send(HttpRequest request
                                            "allow_insecure_loopback is set)",
                                            url->host));
   }
-  const auto started = Clock::now();
-  const auto deadline = started + options_.total_timeout;
+  const auto deadline = Clock::now() + options_.total_timeout;
   // Time left for the exchange after waiting in line for a connection: a request sent with only
   // milliseconds left would time out after the provider acted on it (a refresh token rotated,
   // then lost). Three seconds (half the timeout when that is shorter) is ten times a token

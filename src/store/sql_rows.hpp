@@ -86,14 +86,14 @@ core::Result<int> execute_counting(SqlConnection& connection, std::string_view s
 template <typename Work>
 auto in_write_transaction(SqlConnection& connection, Work&& work) -> decltype(work()) {
   if (auto begun = connection.begin_write(); !begun) return begun.error();
-  std::optional<decltype(work())> outcome;
-  try {
-    outcome.emplace(work());
-  } catch (...) {
-    connection.rollback();
-    throw;
-  }
-  auto result = std::move(*outcome);
+  auto result = [&] {
+    try {
+      return work();
+    } catch (...) {
+      connection.rollback();
+      throw;
+    }
+  }();
   if (!result) {
     connection.rollback();
     return result;
