@@ -49,6 +49,14 @@ class SqlConnection {
   virtual core::Result<SqlResult> run(std::string_view sql,
                                       const std::vector<SqlParam>& params) = 0;
   virtual core::Status run_script(std::string_view sql) = 0;
+  // A write whose answer is only whether it worked. Inside a write transaction a backend may
+  // send it later, with the next statement or the commit (one round trip for several); its
+  // failure then fails that statement, and so the transaction.
+  virtual core::Status run_later(std::string_view sql, const std::vector<SqlParam>& params) {
+    auto result = run(sql, params);
+    if (!result) return result.error();
+    return {};
+  }
   // Starts a transaction that will write (SQLite takes the write lock up front to avoid
   // deadlocking upgrades).
   virtual core::Status begin_write() = 0;

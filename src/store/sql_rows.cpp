@@ -157,9 +157,7 @@ Result<SqlRow> single_row(Result<SqlResult> result, std::string_view what) {
 
 Status execute(SqlConnection& connection, std::string_view sql,
                const std::vector<SqlParam>& params) {
-  auto result = connection.run(sql, params);
-  if (!result) return result.error();
-  return {};
+  return connection.run_later(sql, params);
 }
 
 Status execute_on_existing(SqlConnection& connection, std::string_view sql,

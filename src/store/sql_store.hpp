@@ -33,7 +33,7 @@ class SqlStore final : public Store {
   core::Status set_integration_status(std::string_view id, core::IntegrationStatus status,
                                       core::Timestamp now) override;
 
-  core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) override;
+  core::Status put_tokens(const core::TokenRecord& tokens) override;
   core::Result<core::TokenRecord> get_tokens(std::string_view integration_id) override;
   core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,
                                                 std::int64_t expected_version) override;

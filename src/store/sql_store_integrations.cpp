@@ -116,25 +116,21 @@ Status SqlStore::set_granted_scopes(std::string_view id, const std::vector<std::
   return written;
 }
 
-Result<core::TokenRecord> SqlStore::put_tokens(const core::TokenRecord& tokens) {
-  const auto sql = fmt::format(
-      "INSERT INTO tokens (integration_id, access_token_ct, refresh_token_ct, token_type, "
-      "expires_at, key_id, version, updated_at) "
-      "VALUES ($1, $2, $3, $4, oam_ts($5), $6, 1, oam_ts($7)) "
-      "ON CONFLICT (integration_id) DO UPDATE SET access_token_ct = excluded.access_token_ct, "
-      "refresh_token_ct = excluded.refresh_token_ct, token_type = excluded.token_type, "
-      "expires_at = excluded.expires_at, key_id = excluded.key_id, "
-      "version = tokens.version + 1, updated_at = excluded.updated_at RETURNING {}",
-      kTokenColumns);
-  auto written = with_connection([&](SqlConnection& connection) -> Result<core::TokenRecord> {
-    auto row =
-        single_row(connection.run(sql, {tokens.integration_id, Blob{tokens.access_token_ciphertext},
-                                        blob_or_null(tokens.refresh_token_ciphertext),
-                                        tokens.token_type, time_or_null(tokens.expires_at),
-                                        tokens.key_id, core::to_unix_ms(tokens.updated_at)}),
-                   "token set");
-    if (!row) return row.error();
-    return tokens_from_row(*row);
+Status SqlStore::put_tokens(const core::TokenRecord& tokens) {
+  auto written = with_connection([&](SqlConnection& connection) {
+    return execute(
+        connection,
+        "INSERT INTO tokens (integration_id, access_token_ct, refresh_token_ct, "
+        "token_type, expires_at, key_id, version, updated_at) "
+        "VALUES ($1, $2, $3, $4, oam_ts($5), $6, 1, oam_ts($7)) "
+        "ON CONFLICT (integration_id) DO UPDATE SET access_token_ct = "
+        "excluded.access_token_ct, refresh_token_ct = excluded.refresh_token_ct, "
+        "token_type = excluded.token_type, expires_at = excluded.expires_at, "
+        "key_id = excluded.key_id, version = tokens.version + 1, "
+        "updated_at = excluded.updated_at",
+        {tokens.integration_id, Blob{tokens.access_token_ciphertext},
+         blob_or_null(tokens.refresh_token_ciphertext), tokens.token_type,
+         time_or_null(tokens.expires_at), tokens.key_id, core::to_unix_ms(tokens.updated_at)});
   });
   changed({tokens.integration_id, {}, {}});
   return written;

@@ -79,7 +79,9 @@ class Store {
                                           core::Timestamp now) = 0;
 
   // Stores the first token set of an integration, or replaces it on reconnect (version + 1).
-  virtual core::Result<core::TokenRecord> put_tokens(const core::TokenRecord& tokens) = 0;
+  // Nothing comes back (read the set with get_tokens), so that inside a transaction the write
+  // can travel with the next statement: a connect's tokens go with its commit.
+  virtual core::Status put_tokens(const core::TokenRecord& tokens) = 0;
   virtual core::Result<core::TokenRecord> get_tokens(std::string_view integration_id) = 0;
   // Writes `tokens` only if the stored version is still `expected_version`; conflict otherwise.
   virtual core::Result<core::TokenRecord> update_tokens(const core::TokenRecord& tokens,

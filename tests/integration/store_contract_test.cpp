@@ -126,7 +126,6 @@ TYPED_TEST(StoreContract, TokenCiphertextsRoundTripAsBytes) {
   const std::string access("\x00\x01\xfe\xff ciphertext \x00", 17);
   auto put = this->store_->put_tokens(this->tokens_for(created.id, access));
   ASSERT_TRUE(put) << put.error().message;
-  EXPECT_EQ(put->version, 1);
   auto read = this->store_->get_tokens(created.id);
   ASSERT_TRUE(read);
   EXPECT_EQ(read->access_token_ciphertext, access);
@@ -140,7 +139,8 @@ TYPED_TEST(StoreContract, TokenCiphertextsRoundTripAsBytes) {
 TYPED_TEST(StoreContract, ReconnectReplacesTokensWithANewVersion) {
   const auto created = this->stored_integration();
   ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "first")));
-  auto replaced = this->store_->put_tokens(this->tokens_for(created.id, "second"));
+  ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "second")));
+  auto replaced = this->store_->get_tokens(created.id);
   ASSERT_TRUE(replaced);
   EXPECT_EQ(replaced->version, 2);
   EXPECT_EQ(replaced->access_token_ciphertext, "second");
@@ -148,7 +148,8 @@ TYPED_TEST(StoreContract, ReconnectReplacesTokensWithANewVersion) {
 
 TYPED_TEST(StoreContract, StaleTokenVersionIsRejected) {
   const auto created = this->stored_integration();
-  auto first = this->store_->put_tokens(this->tokens_for(created.id, "v1"));
+  ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "v1")));
+  auto first = this->store_->get_tokens(created.id);
   ASSERT_TRUE(first);
   auto winner = this->tokens_for(created.id, "v2-winner");
   auto updated = this->store_->update_tokens(winner, first->version);
@@ -166,7 +167,8 @@ TYPED_TEST(StoreContract, StaleTokenVersionIsRejected) {
 
 TYPED_TEST(StoreContract, ConcurrentTokenUpdatesHaveExactlyOneWinner) {
   const auto created = this->stored_integration();
-  auto first = this->store_->put_tokens(this->tokens_for(created.id, "v1"));
+  ASSERT_TRUE(this->store_->put_tokens(this->tokens_for(created.id, "v1")));
+  auto first = this->store_->get_tokens(created.id);
   ASSERT_TRUE(first);
   constexpr int kWriters = 8;
   std::atomic<int> wins{0};
@@ -518,7 +520,7 @@ TYPED_TEST(StoreContract, ATransactionCommitsEverythingItWrote) {
     auto stored = tx.upsert_integration(this->integration("alice", "google", "tx-1"));
     if (!stored) return stored.error();
     id = stored->id;
-    if (auto put = tx.put_tokens(this->tokens_for(id, "in-tx")); !put) return put.error();
+    if (auto put = tx.put_tokens(this->tokens_for(id, "in-tx")); !put) return put;
     auto event = this->audit("integration.connected", "alice");
     if (auto appended = tx.append_audit(event); !appended) return appended.error();
     return tx.transact(
@@ -538,7 +540,7 @@ TYPED_TEST(StoreContract, AFailedTransactionLeavesNothingBehind) {
   auto failed = this->store_->transact([&](store::Store& tx) -> core::Status {
     auto stored = tx.upsert_integration(this->integration("alice", "google", "tx-2"));
     if (!stored) return stored.error();
-    if (auto put = tx.put_tokens(this->tokens_for(stored->id, "lost")); !put) return put.error();
+    if (auto put = tx.put_tokens(this->tokens_for(stored->id, "lost")); !put) return put;
     if (auto appended = tx.append_audit(this->audit("integration.connected", "alice")); !appended) {
       return appended.error();
     }
@@ -561,6 +563,40 @@ TYPED_TEST(StoreContract, AFailedTransactionLeavesNothingBehind) {
                std::runtime_error);
   EXPECT_TRUE(this->store_->list_integrations("carol", std::nullopt)->empty());
   ASSERT_TRUE(this->store_->ping()) << "the connection is usable after the rollback";
+}
+
+// A write whose answer is only "it worked" may travel with the transaction's next statement or
+// its commit (PostgreSQL): its failure must still fail the transaction, wherever it shows.
+TYPED_TEST(StoreContract, AWriteThatFailsInsideATransactionFailsTheTransaction) {
+  auto store = this->open(1);  // one connection: it must come out of each failure usable
+  const auto existing = this->stored_integration("bob", "b-1");
+  core::Consent consent;
+  consent.id = "consent-dup";
+  consent.user_id = "bob";
+  consent.integration_id = existing.id;
+  consent.created_at = from_unix_ms(1);
+  ASSERT_TRUE(store->append_consent(consent));
+  const auto write_then = [&](const std::string& account, bool read_after) {
+    return store->transact([&](store::Store& tx) -> core::Status {
+      auto stored = tx.upsert_integration(this->integration("alice", "google", account));
+      if (!stored) return stored.error();
+      if (auto appended = tx.append_consent(consent); !appended) return appended;  // a duplicate
+      if (!read_after) return core::Status{};
+      auto read = tx.get_integration(stored->id);
+      if (!read) return read.error();
+      return core::Status{};
+    });
+  };
+  for (const bool read_after : {false, true}) {
+    const auto failed = write_then(read_after ? "dup-2" : "dup-1", read_after);
+    ASSERT_FALSE(failed) << "read after the write: " << read_after;
+    EXPECT_EQ(failed.error().code, Code::conflict);
+    EXPECT_TRUE(store->list_integrations("alice", std::nullopt)->empty());
+    ASSERT_TRUE(store->ping()) << "the connection is usable after the failure";
+  }
+  consent.id = "consent-new";
+  ASSERT_TRUE(write_then("ok-1", true));
+  EXPECT_EQ(store->list_integrations("alice", std::nullopt)->size(), 1U);
 }
 
 TYPED_TEST(StoreContract, GrantedScopesAreReplaced) {

@@ -5,8 +5,11 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace oauth_manager::store::postgres {
 namespace {
@@ -58,6 +61,57 @@ SqlValue column_value(const PGresult* result, int row, int column) {
   }
 }
 
+// Parameters as libpq takes them; the texts of integers live as long as this does.
+struct BoundParams {
+  explicit BoundParams(const std::vector<SqlParam>& params)
+      : texts(params.size()),
+        values(params.size(), nullptr),
+        lengths(params.size(), 0),
+        formats(params.size(), 0) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
+        texts[i] = std::to_string(*integer);
+        values[i] = texts[i].c_str();
+      } else if (const auto* text = std::get_if<std::string>(&params[i])) {
+        values[i] = text->c_str();
+      } else if (const auto* blob = std::get_if<Blob>(&params[i])) {
+        values[i] = blob->bytes.data();
+        lengths[i] = static_cast<int>(blob->bytes.size());
+        formats[i] = 1;  // binary: bytea travels as raw bytes
+      }
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+
+  std::vector<std::string> texts;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+SqlResult rows_of(PGresult* result) {
+  SqlResult rows;
+  const int row_count = PQntuples(result);
+  const int columns = PQnfields(result);
+  rows.rows.reserve(static_cast<std::size_t>(row_count));
+  for (int row = 0; row < row_count; ++row) {
+    std::vector<SqlValue> values_of_row;
+    values_of_row.reserve(static_cast<std::size_t>(columns));
+    for (int column = 0; column < columns; ++column) {
+      values_of_row.push_back(column_value(result, row, column));
+    }
+    rows.rows.emplace_back(std::move(values_of_row));
+  }
+  const char* affected = PQcmdTuples(result);
+  rows.affected = (affected != nullptr && *affected != '\0') ? std::atoll(affected) : 0;
+  return rows;
+}
+
+bool succeeded(const PGresult* result) {
+  const auto status = PQresultStatus(result);
+  return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+}
+
 class PostgresConnection final : public SqlConnection {
  public:
   explicit PostgresConnection(PGconn* conn) : conn_(conn) {}
@@ -67,20 +121,25 @@ class PostgresConnection final : public SqlConnection {
 
   core::Result<SqlResult> run(std::string_view sql, const std::vector<SqlParam>& params) override;
   core::Status run_script(std::string_view sql) override;
-  core::Status begin_write() override { return run_script("BEGIN"); }
-  core::Status commit() override { return run_script("COMMIT"); }
+  core::Status run_later(std::string_view sql, const std::vector<SqlParam>& params) override;
+  // BEGIN and the chain's lock need no answer: they travel with the next statement that does.
+  core::Status begin_write() override {
+    in_transaction_ = true;
+    return defer("BEGIN", {});
+  }
+  core::Status commit() override;
   void rollback() override {
+    in_transaction_ = false;
+    deferred_.clear();
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
   }
   core::Status lock_audit_chain() override {
-    auto locked = run("SELECT pg_advisory_xact_lock($1)", {kAuditChainLockKey});
-    if (!locked) return locked.error();
-    return {};
+    return defer("SELECT pg_advisory_xact_lock($1)", {kAuditChainLockKey});
   }
   core::Status with_migration_lock(const std::function<core::Status()>& work) override;
   core::Result<bool> plan_uses_index(std::string_view sql, const std::vector<SqlParam>& params,
                                      std::string_view table) override;
-  bool healthy() const override { return PQstatus(conn_) == CONNECTION_OK; }
+  bool healthy() const override { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
  private:
   // Turns a failed result into an Error (and frees it). Only the primary message is kept: the
@@ -90,12 +149,35 @@ class PostgresConnection final : public SqlConnection {
   // once kMaxPrepared statements are (then it runs unprepared).
   core::Result<const std::string*> prepared(const std::string& sql, int param_count);
 
+  struct Statement {
+    std::string sql;
+    std::vector<SqlParam> params;
+  };
+  core::Status defer(std::string sql, std::vector<SqlParam> params) {
+    deferred_.push_back({std::move(sql), std::move(params)});
+    return {};
+  }
+  // Runs one statement and waits for its answer.
+  core::Result<SqlResult> run_alone(const Statement& statement);
+  // Sends the deferred statements and `last` in one pipeline (one round trip instead of one
+  // each) and returns the answer to `last`, or the first failure.
+  core::Result<SqlResult> run_pipelined(const Statement& last);
+  // Queues a statement in pipeline mode; false when libpq refuses it.
+  bool send(const Statement& statement, const std::string* name);
+  // Reads one statement's result in pipeline mode (and the end marker after it).
+  PGresult* next_pipeline_result();
+
   // Parsing and planning each statement anew was about 40 % of PostgreSQL's CPU under load; the
   // statements are few and fixed (a dynamic one varies by a count of placeholders at most).
   static constexpr std::size_t kMaxPrepared = 256;
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  // Statements whose answers nobody waits for (BEGIN, a lock): each round trip to PostgreSQL
+  // costs both sides a wake-up on these two cores, more than the statement itself.
+  std::vector<Statement> deferred_;
+  bool in_transaction_ = false;  // begun by begin_write(), not yet committed or rolled back
+  bool broken_ = false;
 };
 
 core::Result<const std::string*> PostgresConnection::prepared(const std::string& sql,
@@ -124,54 +206,110 @@ core::Error PostgresConnection::failure(PGresult* result, std::string_view what)
 
 core::Result<SqlResult> PostgresConnection::run(std::string_view sql,
                                                 const std::vector<SqlParam>& params) {
-  std::vector<std::string> texts(params.size());
-  std::vector<const char*> values(params.size(), nullptr);
-  std::vector<int> lengths(params.size(), 0);
-  std::vector<int> formats(params.size(), 0);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
-      texts[i] = std::to_string(*integer);
-      values[i] = texts[i].c_str();
-    } else if (const auto* text = std::get_if<std::string>(&params[i])) {
-      values[i] = text->c_str();
-    } else if (const auto* blob = std::get_if<Blob>(&params[i])) {
-      values[i] = blob->bytes.data();
-      lengths[i] = static_cast<int>(blob->bytes.size());
-      formats[i] = 1;  // binary: bytea travels as raw bytes
-    }
-  }
-  const std::string statement(sql);
-  const auto count = static_cast<int>(params.size());
-  const auto name = prepared(statement, count);
+  Statement statement{std::string(sql), params};
+  if (!deferred_.empty()) return run_pipelined(statement);
+  return run_alone(statement);
+}
+
+core::Status PostgresConnection::run_later(std::string_view sql,
+                                           const std::vector<SqlParam>& params) {
+  if (in_transaction_) return defer(std::string(sql), params);
+  auto ran = run_alone(Statement{std::string(sql), params});
+  if (!ran) return ran.error();
+  return {};
+}
+
+core::Status PostgresConnection::commit() {
+  in_transaction_ = false;
+  if (deferred_.empty()) return run_script("COMMIT");
+  auto committed = run_pipelined(Statement{"COMMIT", {}});
+  if (!committed) return committed.error();
+  return {};
+}
+
+core::Result<SqlResult> PostgresConnection::run_alone(const Statement& statement) {
+  const BoundParams bound(statement.params);
+  const auto name = prepared(statement.sql, bound.count());
   if (!name) return name.error();
-  PGresult* result = *name != nullptr
-                         ? PQexecPrepared(conn_, (*name)->c_str(), count, values.data(),
-                                          lengths.data(), formats.data(), /*resultFormat=*/1)
-                         : PQexecParams(conn_, statement.c_str(), count, nullptr, values.data(),
-                                        lengths.data(), formats.data(), /*resultFormat=*/1);
-  const auto status = PQresultStatus(result);
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    return failure(result, "a statement failed");
-  }
-  SqlResult rows;
-  const int row_count = PQntuples(result);
-  const int columns = PQnfields(result);
-  rows.rows.reserve(static_cast<std::size_t>(row_count));
-  for (int row = 0; row < row_count; ++row) {
-    std::vector<SqlValue> values_of_row;
-    values_of_row.reserve(static_cast<std::size_t>(columns));
-    for (int column = 0; column < columns; ++column) {
-      values_of_row.push_back(column_value(result, row, column));
-    }
-    rows.rows.emplace_back(std::move(values_of_row));
-  }
-  const char* affected = PQcmdTuples(result);
-  rows.affected = (affected != nullptr && *affected != '\0') ? std::atoll(affected) : 0;
+  PGresult* result =
+      *name != nullptr
+          ? PQexecPrepared(conn_, (*name)->c_str(), bound.count(), bound.values.data(),
+                           bound.lengths.data(), bound.formats.data(), /*resultFormat=*/1)
+          : PQexecParams(conn_, statement.sql.c_str(), bound.count(), nullptr, bound.values.data(),
+                         bound.lengths.data(), bound.formats.data(),
+                         /*resultFormat=*/1);
+  if (!succeeded(result)) return failure(result, "a statement failed");
+  auto rows = rows_of(result);
   PQclear(result);
   return rows;
 }
 
+bool PostgresConnection::send(const Statement& statement, const std::string* name) {
+  const BoundParams bound(statement.params);
+  return (name != nullptr
+              ? PQsendQueryPrepared(conn_, name->c_str(), bound.count(), bound.values.data(),
+                                    bound.lengths.data(), bound.formats.data(), 1)
+              : PQsendQueryParams(conn_, statement.sql.c_str(), bound.count(), nullptr,
+                                  bound.values.data(), bound.lengths.data(), bound.formats.data(),
+                                  1)) == 1;
+}
+
+PGresult* PostgresConnection::next_pipeline_result() {
+  PGresult* result = PQgetResult(conn_);
+  if (result != nullptr) {
+    // Each statement's results end with a null; a broken connection gives nulls only.
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  return result;
+}
+
+core::Result<SqlResult> PostgresConnection::run_pipelined(const Statement& last) {
+  auto statements = std::exchange(deferred_, {});
+  statements.push_back(last);
+  // Prepared first, one by one: PQprepare waits for its answer, which a pipeline cannot.
+  std::vector<const std::string*> names;
+  for (const auto& statement : statements) {
+    auto name = prepared(statement.sql, static_cast<int>(statement.params.size()));
+    if (!name) return name.error();
+    names.push_back(*name);
+  }
+  if (PQenterPipelineMode(conn_) != 1) return failure(nullptr, "a pipeline could not start");
+  bool sent = true;
+  for (std::size_t i = 0; i < statements.size() && sent; ++i) sent = send(statements[i], names[i]);
+  sent = sent && PQpipelineSync(conn_) == 1;
+  std::optional<core::Error> first_failure;
+  std::optional<SqlResult> answer;
+  for (std::size_t i = 0; i < statements.size() && sent; ++i) {
+    PGresult* result = next_pipeline_result();
+    if (result == nullptr) {
+      sent = false;
+    } else if (!succeeded(result)) {
+      // After a failure the rest come back PGRES_PIPELINE_ABORTED: the first one says why.
+      auto error = failure(result, "a statement failed");
+      if (!first_failure) first_failure = std::move(error);
+    } else {
+      if (i + 1 == statements.size()) answer = rows_of(result);
+      PQclear(result);
+    }
+  }
+  if (sent) {
+    PGresult* sync = PQgetResult(conn_);  // PGRES_PIPELINE_SYNC
+    PQclear(sync);
+  }
+  if (!sent || PQexitPipelineMode(conn_) != 1) {
+    // Lost in the middle of a pipeline: the pool replaces this connection.
+    broken_ = true;
+    if (!first_failure) first_failure = failure(nullptr, "a pipeline failed");
+  }
+  if (first_failure) return *first_failure;
+  return std::move(*answer);
+}
+
 core::Status PostgresConnection::run_script(std::string_view sql) {
+  // A script may hold several statements, which a pipeline cannot: the deferred ones go first.
+  for (const auto& statement : std::exchange(deferred_, {})) {
+    if (auto ran = run_alone(statement); !ran) return ran.error();
+  }
   const std::string script(sql);
   PGresult* result = PQexec(conn_, script.c_str());
   const auto status = PQresultStatus(result);
