@@ -594,6 +594,19 @@ TYPED_TEST(StoreContract, AWriteThatFailsInsideATransactionFailsTheTransaction) 
     EXPECT_TRUE(store->list_integrations("alice", std::nullopt)->empty());
     ASSERT_TRUE(store->ping()) << "the connection is usable after the failure";
   }
+  // A caller that goes on after a failed statement: SQLite undoes only that statement and
+  // commits the rest, PostgreSQL's transaction is aborted. Either way the answer must match
+  // what is stored (PostgreSQL answers COMMIT in an aborted transaction with "ROLLBACK", no error).
+  const auto carried_on = store->transact([&](store::Store& tx) -> core::Status {
+    auto stored = tx.upsert_integration(this->integration("carol", "google", "carried-on"));
+    if (!stored) return stored.error();
+    (void)tx.append_consent(consent);  // a duplicate, its failure ignored
+    (void)tx.get_integration(stored->id);
+    return core::Status{};
+  });
+  EXPECT_EQ(static_cast<bool>(carried_on),
+            !store->list_integrations("carol", std::nullopt)->empty());
+  ASSERT_TRUE(store->ping());
   consent.id = "consent-new";
   ASSERT_TRUE(write_then("ok-1", true));
   EXPECT_EQ(store->list_integrations("alice", std::nullopt)->size(), 1U);

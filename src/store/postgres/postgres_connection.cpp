@@ -123,9 +123,11 @@ class PostgresConnection final : public SqlConnection {
   core::Status run_script(std::string_view sql) override;
   core::Status run_later(std::string_view sql, const std::vector<SqlParam>& params) override;
   // BEGIN and the chain's lock need no answer: they travel with the next statement that does.
+  // READ COMMITTED whatever the server's default: the audit chain's read of its last hash must
+  // see the commit of the lock's previous holder, which a snapshot taken earlier would not.
   core::Status begin_write() override {
     in_transaction_ = true;
-    return defer("BEGIN", {});
+    return defer("BEGIN ISOLATION LEVEL READ COMMITTED", {});
   }
   core::Status commit() override;
   void rollback() override {
@@ -139,9 +141,16 @@ class PostgresConnection final : public SqlConnection {
   core::Status with_migration_lock(const std::function<core::Status()>& work) override;
   core::Result<bool> plan_uses_index(std::string_view sql, const std::vector<SqlParam>& params,
                                      std::string_view table) override;
-  bool healthy() const override { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+  // Back in the pool only out of any pipeline and transaction: an exception half-way through
+  // one (an allocation failing) would otherwise hand the next user its leftover answers or
+  // its open transaction, holding the chain's lock.
+  bool healthy() const override {
+    return reachable() && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
 
  private:
+  bool reachable() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
   // Turns a failed result into an Error (and frees it). Only the primary message is kept: the
   // DETAIL field of a constraint violation repeats row values.
   core::Error failure(PGresult* result, std::string_view what);
@@ -158,7 +167,7 @@ class PostgresConnection final : public SqlConnection {
     return {};
   }
   // Runs one statement and waits for its answer.
-  core::Result<SqlResult> run_alone(const Statement& statement);
+  core::Result<SqlResult> run_alone(const std::string& sql, const std::vector<SqlParam>& params);
   // Sends the deferred statements and `last` in one pipeline (one round trip instead of one
   // each) and returns the answer to `last`, or the first failure.
   core::Result<SqlResult> run_pipelined(const Statement& last);
@@ -196,7 +205,7 @@ core::Error PostgresConnection::failure(PGresult* result, std::string_view what)
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   const auto code = state != nullptr ? code_for_sqlstate(state)
-                    : healthy()      ? Code::internal
+                    : reachable()    ? Code::internal
                                      : Code::unavailable;
   auto message = fmt::format("{}: {}", what, primary != nullptr ? primary : PQerrorMessage(conn_));
   while (!message.empty() && message.back() == '\n') message.pop_back();
@@ -206,36 +215,43 @@ core::Error PostgresConnection::failure(PGresult* result, std::string_view what)
 
 core::Result<SqlResult> PostgresConnection::run(std::string_view sql,
                                                 const std::vector<SqlParam>& params) {
-  Statement statement{std::string(sql), params};
-  if (!deferred_.empty()) return run_pipelined(statement);
-  return run_alone(statement);
+  if (!deferred_.empty()) return run_pipelined(Statement{std::string(sql), params});
+  return run_alone(std::string(sql), params);
 }
 
 core::Status PostgresConnection::run_later(std::string_view sql,
                                            const std::vector<SqlParam>& params) {
   if (in_transaction_) return defer(std::string(sql), params);
-  auto ran = run_alone(Statement{std::string(sql), params});
+  auto ran = run_alone(std::string(sql), params);
   if (!ran) return ran.error();
   return {};
 }
 
 core::Status PostgresConnection::commit() {
   in_transaction_ = false;
-  if (deferred_.empty()) return run_script("COMMIT");
-  auto committed = run_pipelined(Statement{"COMMIT", {}});
+  // A statement of this transaction failed earlier and its caller went on: PostgreSQL would
+  // answer COMMIT with "ROLLBACK" and no error. (Deferred ones are not sent yet: the state is
+  // exact here, and a failure among them comes back from the pipeline below.)
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    return core::make_error(Code::internal,
+                            "the transaction was rolled back: one of its statements had failed");
+  }
+  auto committed =
+      deferred_.empty() ? run_alone("COMMIT", {}) : run_pipelined(Statement{"COMMIT", {}});
   if (!committed) return committed.error();
   return {};
 }
 
-core::Result<SqlResult> PostgresConnection::run_alone(const Statement& statement) {
-  const BoundParams bound(statement.params);
-  const auto name = prepared(statement.sql, bound.count());
+core::Result<SqlResult> PostgresConnection::run_alone(const std::string& sql,
+                                                      const std::vector<SqlParam>& params) {
+  const BoundParams bound(params);
+  const auto name = prepared(sql, bound.count());
   if (!name) return name.error();
   PGresult* result =
       *name != nullptr
           ? PQexecPrepared(conn_, (*name)->c_str(), bound.count(), bound.values.data(),
                            bound.lengths.data(), bound.formats.data(), /*resultFormat=*/1)
-          : PQexecParams(conn_, statement.sql.c_str(), bound.count(), nullptr, bound.values.data(),
+          : PQexecParams(conn_, sql.c_str(), bound.count(), nullptr, bound.values.data(),
                          bound.lengths.data(), bound.formats.data(),
                          /*resultFormat=*/1);
   if (!succeeded(result)) return failure(result, "a statement failed");
@@ -258,22 +274,39 @@ PGresult* PostgresConnection::next_pipeline_result() {
   PGresult* result = PQgetResult(conn_);
   if (result != nullptr) {
     // Each statement's results end with a null; a broken connection gives nulls only.
-    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    while (PQstatus(conn_) != CONNECTION_BAD) {
+      PGresult* extra = PQgetResult(conn_);
+      if (extra == nullptr) break;
+      PQclear(extra);
+    }
   }
   return result;
 }
 
 core::Result<SqlResult> PostgresConnection::run_pipelined(const Statement& last) {
-  auto statements = std::exchange(deferred_, {});
-  statements.push_back(last);
-  // Prepared first, one by one: PQprepare waits for its answer, which a pipeline cannot.
+  // Prepared before the pipeline, each on its first use on this connection (later uses find it
+  // prepared); a failure here leaves the deferred statements waiting, BEGIN among them.
   std::vector<const std::string*> names;
-  for (const auto& statement : statements) {
+  for (std::size_t i = 0; i <= deferred_.size(); ++i) {
+    const auto& statement = i < deferred_.size() ? deferred_[i] : last;
     auto name = prepared(statement.sql, static_cast<int>(statement.params.size()));
     if (!name) return name.error();
     names.push_back(*name);
   }
-  if (PQenterPipelineMode(conn_) != 1) return failure(nullptr, "a pipeline could not start");
+  auto statements = std::exchange(deferred_, {});
+  statements.push_back(last);
+  // Whatever way this ends (an exception included), a connection left in pipeline mode is not
+  // given to anyone again.
+  struct ExitCheck {
+    PostgresConnection& connection;
+    ~ExitCheck() {
+      if (PQpipelineStatus(connection.conn_) != PQ_PIPELINE_OFF) connection.broken_ = true;
+    }
+  } exit_check{*this};
+  if (PQenterPipelineMode(conn_) != 1) {
+    broken_ = true;
+    return failure(nullptr, "a pipeline could not start");
+  }
   bool sent = true;
   for (std::size_t i = 0; i < statements.size() && sent; ++i) sent = send(statements[i], names[i]);
   sent = sent && PQpipelineSync(conn_) == 1;
@@ -308,7 +341,7 @@ core::Result<SqlResult> PostgresConnection::run_pipelined(const Statement& last)
 core::Status PostgresConnection::run_script(std::string_view sql) {
   // A script may hold several statements, which a pipeline cannot: the deferred ones go first.
   for (const auto& statement : std::exchange(deferred_, {})) {
-    if (auto ran = run_alone(statement); !ran) return ran.error();
+    if (auto ran = run_alone(statement.sql, statement.params); !ran) return ran.error();
   }
   const std::string script(sql);
   PGresult* result = PQexec(conn_, script.c_str());
