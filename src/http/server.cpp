@@ -12,8 +12,11 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "core/text.hpp"
 #include "crypto/encoding.hpp"
@@ -27,13 +30,26 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-// What shutdown needs to reach a connection: its stream, and whether a request is in flight.
-// Only touched on the connection's strand.
+// What shutdown and the deadline sweep need to reach a connection: its socket, whether a request
+// is in flight, and when its current read or write must have finished. Only touched on the
+// connection's strand, except `deadline`, which the sweep reads from another thread.
 struct Server::Connection {
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::rep kNoDeadline = std::numeric_limits<Clock::rep>::max();
+
   asio::any_io_executor executor;  // the connection's strand; set before it is shared
-  beast::tcp_stream* stream = nullptr;
+  tcp::socket* socket = nullptr;
   bool busy = false;
   bool closing = false;
+  std::atomic<Clock::rep> deadline{kNoDeadline};  // steady ticks
+
+  void expires_after(Clock::duration timeout) {
+    deadline.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  void no_deadline() { deadline.store(kNoDeadline, std::memory_order_relaxed); }
+  bool overdue(Clock::time_point now) const {
+    return deadline.load(std::memory_order_relaxed) <= now.time_since_epoch().count();
+  }
 };
 
 namespace {
@@ -137,7 +153,8 @@ Server::Server(asio::io_context& io, ServerOptions options, const Router& router
       router_(router),
       respond_error_(std::move(respond_error)),
       random_(options_.random != nullptr ? *options_.random : os_random_),
-      acceptor_(asio::make_strand(io)) {}
+      acceptor_(asio::make_strand(io)),
+      sweep_timer_(acceptor_.get_executor()) {}
 
 Server::~Server() = default;
 
@@ -162,7 +179,41 @@ core::Status Server::listen() {
   return {};
 }
 
-void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+void Server::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+  asio::co_spawn(acceptor_.get_executor(), sweep_overdue(), asio::detached);
+}
+
+// Timeouts by one sweep a second over all connections instead of a timer per read and write:
+// Beast's tcp_stream armed and cancelled a timer around every operation, two more handlers to
+// run per read or write, a measurable share of a small request's cost. A connection's deadline
+// is a number it moves; a timeout fires up to a second late, which is fine at 15 and 60 s.
+asio::awaitable<void> Server::sweep_overdue() {
+  beast::error_code ec;
+  while (true) {
+    std::vector<std::shared_ptr<Connection>> overdue;
+    {
+      std::lock_guard lock(mutex_);
+      // Drained: forget() cancels the wait below on this strand, so no wake-up is missed.
+      if (shutting_down_ && connections_.empty()) co_return;
+      const auto now = Connection::Clock::now();
+      for (const auto& connection : connections_) {
+        if (connection->overdue(now)) overdue.push_back(connection);
+      }
+    }
+    for (auto& connection : overdue) {
+      // On the connection's strand, and only if it did not move on meanwhile.
+      asio::post(connection->executor, [connection] {
+        if (connection->socket != nullptr && connection->overdue(Connection::Clock::now())) {
+          beast::error_code ignored;
+          connection->socket->cancel(ignored);
+        }
+      });
+    }
+    sweep_timer_.expires_after(kSweepInterval);
+    co_await sweep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
 
 // Counts connections that have started serving; a burst accepted in the same instant may pass
 // the cap by the few not yet started, which is harmless: the cap is about floods, not exactness.
@@ -234,16 +285,15 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const std::string remote_ip = ec ? std::string() : remote.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
-  connection->stream = &stream;
+  connection->socket = &socket;
   // The buffer's cap backs up the parser's header limit for requests that never end their line.
   beast::flat_buffer buffer(options_.max_header_bytes + options_.max_body_bytes + 4096);
 
   while (!connection->closing) {
     if (buffer.size() == 0) {
       // Idle: wait for the first byte of the next request.
-      stream.expires_after(options_.idle_timeout);
-      const auto read = co_await stream.async_read_some(
+      connection->expires_after(options_.idle_timeout);
+      const auto read = co_await socket.async_read_some(
           buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       buffer.commit(read);
@@ -252,8 +302,8 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.read_timeout);
-    co_await bhttp::async_read(stream, buffer, parser,
+    connection->expires_after(options_.read_timeout);
+    co_await bhttp::async_read(socket, buffer, parser,
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (auto error = error_for_read_failure(ec)) {
@@ -262,8 +312,8 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
         request.remote_ip = remote_ip;
         const auto response = respond_error_(*error, request);
         auto message = to_message(response, 11, false, request.request_id, false);
-        stream.expires_after(options_.read_timeout);
-        co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, ec));
+        connection->expires_after(options_.read_timeout);
+        co_await bhttp::async_write(socket, message, asio::redirect_error(asio::use_awaitable, ec));
         log::info("http.rejected", {{"status", response.status},
                                     {"reason", ec ? "write failed" : "malformed request"},
                                     {"request_id", request.request_id},
@@ -274,12 +324,13 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     const auto& message = parser.get();
     auto request = to_request(message, remote_ip, random_);
     const auto started = std::chrono::steady_clock::now();
+    connection->no_deadline();  // a handler bounds its own waits
     const auto response = co_await dispatch(request);
     const bool keep_alive = message.keep_alive() && !connection->closing;
     auto reply = to_message(response, message.version(), keep_alive, request.request_id,
                             message.method() == bhttp::verb::head);
-    stream.expires_after(options_.read_timeout);
-    co_await bhttp::async_write(stream, reply, asio::redirect_error(asio::use_awaitable, ec));
+    connection->expires_after(options_.read_timeout);
+    co_await bhttp::async_write(socket, reply, asio::redirect_error(asio::use_awaitable, ec));
     const auto elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
     // The path only: query strings can carry codes and states, headers can carry tokens.
@@ -294,9 +345,9 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     connection->busy = false;
     if (ec || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
-  connection->stream = nullptr;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+  connection->socket = nullptr;
   forget(connection);
 }
 
@@ -355,7 +406,10 @@ void Server::shutdown(std::function<void()> on_drained) {
     // request, answers with Connection: close, and exits.
     asio::post(connection->executor, [connection] {
       connection->closing = true;
-      if (!connection->busy && connection->stream != nullptr) connection->stream->cancel();
+      if (!connection->busy && connection->socket != nullptr) {
+        beast::error_code ignored;
+        connection->socket->cancel(ignored);
+      }
     });
   }
   forget(nullptr);
@@ -368,7 +422,11 @@ void Server::forget(const std::shared_ptr<Connection>& connection) {
     if (connection) connections_.erase(connection);
     if (shutting_down_ && connections_.empty() && on_drained_) drained = std::move(on_drained_);
   }
-  if (drained) asio::post(io_, std::move(drained));
+  if (drained) {
+    // The sweep ends with the last connection (on the acceptor's strand, which owns its timer).
+    asio::post(acceptor_.get_executor(), [this] { sweep_timer_.cancel(); });
+    asio::post(io_, std::move(drained));
+  }
 }
 
 }  // namespace oauth_manager::http

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -55,6 +56,7 @@ class Server {
  private:
   struct Connection;
   boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> sweep_overdue();
   bool at_capacity();
   boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<Response> dispatch(Request& request);
@@ -67,6 +69,8 @@ class Server {
   crypto::OpenSslRandom os_random_;
   core::RandomSource& random_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  static constexpr std::chrono::seconds kSweepInterval{1};
+  boost::asio::steady_timer sweep_timer_;  // on the acceptor's strand
   std::uint16_t bound_port_ = 0;
 
   std::mutex mutex_;
