@@ -205,13 +205,17 @@ asio::awaitable<void> Server::sweep_overdue() {
       // On the connection's strand, and only if it did not move on meanwhile.
       asio::post(connection->executor, [connection] {
         if (connection->socket != nullptr && connection->overdue(Connection::Clock::now())) {
+          // Shut down, not only cancelled: an operation whose bytes had arrived but whose
+          // handler had not run yet escapes a cancel, and the next one would wait untimed.
           beast::error_code ignored;
+          connection->socket->shutdown(tcp::socket::shutdown_both, ignored);
           connection->socket->cancel(ignored);
         }
       });
     }
     sweep_timer_.expires_after(kSweepInterval);
     co_await sweep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // cancelled: drained, or the server is going away
   }
 }
 
@@ -286,23 +290,39 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
   const auto remote = socket.remote_endpoint(ec);
   const std::string remote_ip = ec ? std::string() : remote.address().to_string();
   connection->socket = &socket;
+  try {
+    co_await serve_requests(*connection, socket, remote_ip);
+  } catch (const std::exception& error) {
+    // A bug (or memory running out): this connection ends, the server and its sweep go on,
+    // and the sweep never reaches this socket again.
+    log::error("http.connection_failed", {{"remote_ip", remote_ip}, {"error", error.what()}});
+  }
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+  connection->socket = nullptr;
+  forget(connection);
+}
+
+asio::awaitable<void> Server::serve_requests(Connection& connection, tcp::socket& socket,
+                                             const std::string& remote_ip) {
+  beast::error_code ec;
   // The buffer's cap backs up the parser's header limit for requests that never end their line.
   beast::flat_buffer buffer(options_.max_header_bytes + options_.max_body_bytes + 4096);
 
-  while (!connection->closing) {
+  while (!connection.closing) {
     if (buffer.size() == 0) {
       // Idle: wait for the first byte of the next request.
-      connection->expires_after(options_.idle_timeout);
+      connection.expires_after(options_.idle_timeout);
       const auto read = co_await socket.async_read_some(
           buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       buffer.commit(read);
     }
-    connection->busy = true;
+    connection.busy = true;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    connection->expires_after(options_.read_timeout);
+    connection.expires_after(options_.read_timeout);
     co_await bhttp::async_read(socket, buffer, parser,
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
@@ -312,7 +332,7 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
         request.remote_ip = remote_ip;
         const auto response = respond_error_(*error, request);
         auto message = to_message(response, 11, false, request.request_id, false);
-        connection->expires_after(options_.read_timeout);
+        connection.expires_after(options_.read_timeout);
         co_await bhttp::async_write(socket, message, asio::redirect_error(asio::use_awaitable, ec));
         log::info("http.rejected", {{"status", response.status},
                                     {"reason", ec ? "write failed" : "malformed request"},
@@ -324,12 +344,12 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     const auto& message = parser.get();
     auto request = to_request(message, remote_ip, random_);
     const auto started = std::chrono::steady_clock::now();
-    connection->no_deadline();  // a handler bounds its own waits
+    connection.no_deadline();  // a handler bounds its own waits
     const auto response = co_await dispatch(request);
-    const bool keep_alive = message.keep_alive() && !connection->closing;
+    const bool keep_alive = message.keep_alive() && !connection.closing;
     auto reply = to_message(response, message.version(), keep_alive, request.request_id,
                             message.method() == bhttp::verb::head);
-    connection->expires_after(options_.read_timeout);
+    connection.expires_after(options_.read_timeout);
     co_await bhttp::async_write(socket, reply, asio::redirect_error(asio::use_awaitable, ec));
     const auto elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
@@ -342,13 +362,9 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
                        {"remote_ip", remote_ip},
                        {"request_id", request.request_id},
                        {"status", std::int64_t{response.status}}});
-    connection->busy = false;
+    connection.busy = false;
     if (ec || !keep_alive) break;
   }
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  socket.close(ec);
-  connection->socket = nullptr;
-  forget(connection);
 }
 
 asio::awaitable<Response> Server::dispatch(Request& request) {
@@ -423,9 +439,12 @@ void Server::forget(const std::shared_ptr<Connection>& connection) {
     if (shutting_down_ && connections_.empty() && on_drained_) drained = std::move(on_drained_);
   }
   if (drained) {
-    // The sweep ends with the last connection (on the acceptor's strand, which owns its timer).
-    asio::post(acceptor_.get_executor(), [this] { sweep_timer_.cancel(); });
-    asio::post(io_, std::move(drained));
+    // The sweep ends with the last connection (its timer lives on the acceptor's strand); the
+    // callback comes after, so that it may end the server.
+    asio::post(acceptor_.get_executor(), [this, drained = std::move(drained)]() mutable {
+      sweep_timer_.cancel();
+      asio::post(io_, std::move(drained));
+    });
   }
 }
 

@@ -59,6 +59,9 @@ class Server {
   boost::asio::awaitable<void> sweep_overdue();
   bool at_capacity();
   boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve_requests(Connection& connection,
+                                              boost::asio::ip::tcp::socket& socket,
+                                              const std::string& remote_ip);
   boost::asio::awaitable<Response> dispatch(Request& request);
   void forget(const std::shared_ptr<Connection>& connection);
 
