@@ -43,11 +43,13 @@ core::AuditEvent base_event(const http::Request& request, const EndpointPolicy& 
 
 // Writes the event; false when it could not be written.
 boost::asio::awaitable<bool> write_audit(GuardServices& services, core::AuditEvent event) {
-  auto written = co_await services.audit.record(event);
+  // Moved, not copied, into the writer; what the log line needs is kept first.
+  const auto name = event.event;
+  const auto outcome = event.outcome;
+  auto written = co_await services.audit.record(std::move(event));
   if (!written) {
-    log::error(
-        "audit.write_failed",
-        {{"event", event.event}, {"outcome", event.outcome}, {"error", written.error().message}});
+    log::error("audit.write_failed",
+               {{"event", name}, {"outcome", outcome}, {"error", written.error().message}});
   }
   co_return written.ok();
 }

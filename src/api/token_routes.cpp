@@ -4,6 +4,7 @@
 
 #include "api/request_parsing.hpp"
 #include "api/views.hpp"
+#include "core/json_text.hpp"
 
 namespace oauth_manager::api {
 namespace {
@@ -57,6 +58,33 @@ core::Result<manager::TokenQuery> token_query(const nlohmann::json& body) {
   return query;
 }
 
+// The hand-out's answer, written out field by field: the service's hottest answer, and building
+// it as a JSON tree first cost two dozen allocations, a tenth of the request. Keys in the order
+// nlohmann's object writes them (sorted), as every other answer here.
+std::string issued_token_json(const manager::IssuedToken& issued) {
+  std::string body;
+  body.reserve(issued.access_token.size() + 160);
+  body += R"({"access_token":)";
+  core::append_json_string(body, issued.access_token);
+  body += R"(,"expires_at":)";
+  if (issued.expires_at) {
+    core::append_json_string(body, core::to_rfc3339(*issued.expires_at));
+  } else {
+    body += "null";
+  }
+  body += R"(,"integration_id":)";
+  core::append_json_string(body, issued.integration_id);
+  body += R"(,"scopes":[)";
+  for (std::size_t i = 0; i < issued.scopes.size(); ++i) {
+    if (i > 0) body += ',';
+    core::append_json_string(body, issued.scopes[i]);
+  }
+  body += R"(],"token_type":)";
+  core::append_json_string(body, issued.token_type);
+  body += '}';
+  return body;
+}
+
 Reply issue_token(manager::TokenService& tokens, Call& call) {
   if (auto params = parse_query(call.request.query, {}); !params) co_return params.error();
   auto body = parse_json_object(
@@ -70,14 +98,7 @@ Reply issue_token(manager::TokenService& tokens, Call& call) {
   call.audit.integration_id = target;
   if (!issued) co_return issued.error();
   call.audit.user_id = issued->user_id;
-  nlohmann::json response = {
-      {"access_token", issued->access_token},
-      {"token_type", issued->token_type},
-      {"expires_at", issued->expires_at ? nlohmann::json(core::to_rfc3339(*issued->expires_at))
-                                        : nlohmann::json(nullptr)},
-      {"scopes", issued->scopes},
-      {"integration_id", issued->integration_id}};
-  co_return http::json_response(200, response.dump());
+  co_return http::json_response(200, issued_token_json(*issued));
 }
 
 Reply force_refresh(manager::TokenService& tokens, manager::RecordQueries& records, Call& call) {

@@ -47,8 +47,11 @@ boost::asio::awaitable<core::Result<core::Caller>> Authenticator::authenticate(
     verified_.put(*token, *checked, clock_.now());
     verified = std::move(*checked);
   }
-  if (auto session = co_await check_session(verified->session_id); !session) {
-    co_return session.error();
+  // Only a token with a session claim has a session to check (no coroutine frame otherwise).
+  if (verified->session_id) {
+    if (auto session = co_await check_session(verified->session_id); !session) {
+      co_return session.error();
+    }
   }
   verified->caller.session_id = verified->session_id;
   co_return std::move(verified->caller);

@@ -6,7 +6,7 @@ namespace oauth_manager::auth {
 
 std::optional<VerifiedToken> VerifiedTokens::find(std::string_view token, core::Timestamp now) {
   const std::lock_guard lock(mutex_);
-  const auto found = entries_.find(std::string(token));
+  const auto found = entries_.find(token);
   if (found == entries_.end()) return std::nullopt;
   if (now >= found->second.until) {
     entries_.erase(found);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,8 +36,16 @@ class VerifiedTokens {
   void put(std::string_view token, VerifiedToken verified, core::Timestamp now);
 
  private:
+  // Looked up by the request's view of the token, without copying its text into a key first.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const {
+      return std::hash<std::string_view>{}(token);
+    }
+  };
+
   std::mutex mutex_;
-  std::unordered_map<std::string, VerifiedToken> entries_;
+  std::unordered_map<std::string, VerifiedToken, TokenHash, std::equal_to<>> entries_;
 };
 
 }  // namespace oauth_manager::auth

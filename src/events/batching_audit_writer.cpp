@@ -56,11 +56,14 @@ core::Status BatchingAuditWriter::write_one_batch() {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(size));
   }
   if (batch.empty()) return core::Status{};
+  if (settings_.coalesce) batch = coalesce_audit_events(std::move(batch));
+  // Ids after coalescing: a group keeps one, so a thousand merged reads draw one id, not a
+  // thousand (drawing them was most of this thread's work). A batch that fails goes back with
+  // its ids and merged as it is.
   for (auto& event : batch) {
     if (event.id.empty()) event.id = core::new_id(random_);
   }
-  auto written =
-      store_.append_audit_batch(settings_.coalesce ? coalesce_audit_events(batch) : batch);
+  auto written = store_.append_audit_batch(batch);
   if (written) return core::Status{};
   log::error("audit.batch_failed", {{"events", batch.size()}, {"error", written.error().message}});
   // Back to the front, in order, to be retried: an audit event is never dropped.

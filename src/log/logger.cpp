@@ -7,14 +7,17 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/clock.hpp"
+#include "core/json_text.hpp"
 
 namespace oauth_manager::log {
 namespace {
@@ -136,26 +139,11 @@ std::string timestamp() {
   return fmt::format("{}{:03}Z", cached_prefix, millis);
 }
 
-// Printable ASCII other than '"' and '\\' goes in as it is (paths, ids, addresses: nearly
-// everything); anything else through nlohmann's escaping, which also replaces invalid UTF-8.
-void append_json_string(std::string& out, std::string_view text) {
-  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-  });
-  if (!plain) {
-    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  out += text;
-  out += '"';
-}
-
 std::string line_start(Level level, std::string_view event) {
   std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
   line += level_name(level);
   line += "\",\"event\":";
-  append_json_string(line, event);
+  core::append_json_string(line, event);
   return line;
 }
 
@@ -167,7 +155,7 @@ std::string format_json(Level level, std::string_view event, const nlohmann::jso
     for (const auto& [key, value] : fields.items()) {
       if (key == "ts" || key == "level" || key == "event") continue;  // the line's own
       line += ',';
-      append_json_string(line, key);
+      core::append_json_string(line, key);
       line += ':';
       line += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
@@ -226,14 +214,17 @@ void write_fields(Level level, std::string_view event, std::initializer_list<Fie
   auto line = line_start(level, event);
   for (const auto& field : fields) {
     line += ',';
-    append_json_string(line, field.key);
+    core::append_json_string(line, field.key);
     line += ':';
     if (const auto* text = std::get_if<std::string_view>(&field.value)) {
-      append_json_string(line, *text);
+      core::append_json_string(line, *text);
     } else if (const auto* number = std::get_if<std::int64_t>(&field.value)) {
       line += std::to_string(*number);
+    } else if (const double number = std::get<double>(field.value); std::isfinite(number)) {
+      // fmt's shortest form, as nlohmann writes it, without building a JSON value for it.
+      fmt::format_to(std::back_inserter(line), "{}", number);
     } else {
-      line += nlohmann::json(std::get<double>(field.value)).dump();
+      line += "null";  // JSON has no NaN or infinity
     }
   }
   line += '}';
