@@ -124,8 +124,9 @@ LineWriter& writer() {
   return *instance;
 }
 
-// "2026-11-26T13:52:44.123Z": the part up to the seconds is formatted once a second per thread.
-std::string timestamp() {
+// Appends "2026-11-26T13:52:44.123Z": the part up to the seconds is formatted once a second per
+// thread.
+void append_timestamp(std::string& out) {
   const auto now = core::SystemClock{}.now();
   const auto seconds = std::chrono::floor<std::chrono::seconds>(now);
   thread_local std::chrono::sys_seconds cached_second{};
@@ -133,14 +134,21 @@ std::string timestamp() {
   if (seconds != cached_second || cached_prefix.empty()) {
     cached_second = seconds;
     const auto full = core::to_rfc3339(seconds);      // "...:SS.000Z"
-    cached_prefix = full.substr(0, full.size() - 4);  // "...:SS"
+    cached_prefix = full.substr(0, full.size() - 4);  // "...:SS."
   }
   const auto millis = (now - seconds).count();
-  return fmt::format("{}{:03}Z", cached_prefix, millis);
+  fmt::format_to(std::back_inserter(out), "{}{:03}Z", cached_prefix, millis);
 }
 
+// A line is built in one buffer sized for a typical access line (no regrowth on the way).
+constexpr std::size_t kTypicalLineBytes = 256;
+
 std::string line_start(Level level, std::string_view event) {
-  std::string line = "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
+  std::string line;
+  line.reserve(kTypicalLineBytes);
+  line += "{\"ts\":\"";
+  append_timestamp(line);
+  line += "\",\"level\":\"";
   line += level_name(level);
   line += "\",\"event\":";
   core::append_json_string(line, event);
@@ -165,7 +173,9 @@ std::string format_json(Level level, std::string_view event, const nlohmann::jso
 }
 
 std::string format_text(Level level, std::string_view event, const nlohmann::json& fields) {
-  std::string line = timestamp();
+  std::string line;
+  line.reserve(kTypicalLineBytes);
+  append_timestamp(line);
   line += ' ';
   line += level_name(level);
   line += ' ';
