@@ -65,7 +65,8 @@ std::string issued_token_json(const manager::IssuedToken& issued) {
   std::string body;
   body.reserve(issued.access_token.size() + 160);
   body += R"({"access_token":)";
-  core::append_json_string(body, issued.access_token);
+  // A token that is not valid UTF-8 fails the request (500) rather than leave altered.
+  core::append_json_string(body, issued.access_token, core::InvalidUtf8::reject);
   body += R"(,"expires_at":)";
   if (issued.expires_at) {
     core::append_json_string(body, core::to_rfc3339(*issued.expires_at));

@@ -2,17 +2,27 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace oauth_manager::core {
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_string(std::string& out, std::string_view text, InvalidUtf8 invalid) {
   // Printable ASCII without quote or backslash needs no escaping: nearly every token, id and
   // field. Anything else goes through nlohmann's serializer (escapes, UTF-8 checks).
   const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
   });
   if (!plain) {
-    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (invalid == InvalidUtf8::replace) {
+      out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+    try {
+      out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    } catch (const nlohmann::json::type_error&) {
+      // nlohmann's message quotes the offending byte: not for a log line about a secret.
+      throw std::invalid_argument("the text is not valid UTF-8");
+    }
     return;
   }
   out += '"';

@@ -1,5 +1,6 @@
 #include "events/batching_audit_writer.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include "core/ids.hpp"
@@ -7,6 +8,25 @@
 #include "log/logger.hpp"
 
 namespace oauth_manager::events {
+
+namespace {
+
+// A batch that fails goes back to the front of the queue as written: merged, with its ids.
+// Those leading rows are never merged again (two merged rows alike would add up to a wrong
+// count); the events queued behind them are.
+std::vector<core::AuditEvent> coalesce_new_events(std::vector<core::AuditEvent> batch) {
+  const auto first_new = std::find_if(
+      batch.begin(), batch.end(), [](const core::AuditEvent& event) { return event.id.empty(); });
+  std::vector<core::AuditEvent> fresh(std::make_move_iterator(first_new),
+                                      std::make_move_iterator(batch.end()));
+  batch.erase(first_new, batch.end());
+  auto merged = coalesce_audit_events(std::move(fresh));
+  batch.insert(batch.end(), std::make_move_iterator(merged.begin()),
+               std::make_move_iterator(merged.end()));
+  return batch;
+}
+
+}  // namespace
 
 BatchingAuditWriter::BatchingAuditWriter(store::Store& store, AuditWriter& direct,
                                          const core::Clock& clock, core::RandomSource& random,
@@ -56,10 +76,9 @@ core::Status BatchingAuditWriter::write_one_batch() {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(size));
   }
   if (batch.empty()) return core::Status{};
-  if (settings_.coalesce) batch = coalesce_audit_events(std::move(batch));
+  if (settings_.coalesce) batch = coalesce_new_events(std::move(batch));
   // Ids after coalescing: a group keeps one, so a thousand merged reads draw one id, not a
-  // thousand (drawing them was most of this thread's work). A batch that fails goes back with
-  // its ids and merged as it is.
+  // thousand (drawing them was most of this thread's work).
   for (auto& event : batch) {
     if (event.id.empty()) event.id = core::new_id(random_);
   }

@@ -28,11 +28,13 @@ struct AuditBatchSettings {
 
 // Token reads are the one event a busy backend produces by the thousand, and writing each
 // through before answering would make the audit chain's lock the service's bottleneck. This
-// writer takes the events named in its settings off the request path: each is stamped (id,
-// time) at once, queued, and written by one thread in batches, one transaction per batch, in
-// order, optionally coalesced (see coalesce_audit_events). Nothing is dropped: a batch that
-// fails stays queued and is retried, past max_pending callers write through, and close() writes
-// what is queued before it returns. Other events go straight to `direct`.
+// writer takes the events named in its settings off the request path: each is stamped with its
+// time at once, queued, and written by one thread in batches, one transaction per batch, in
+// order, optionally coalesced (see coalesce_audit_events), ids drawn as a batch is written.
+// Nothing is dropped: a batch that fails goes back to the front of the queue as it was to be
+// written (merged rows, with their ids: after a failure the queue holds rows, some standing for
+// many reads) and is retried, past max_pending callers write through, and close() writes what
+// is queued before it returns. Other events go straight to `direct`.
 class BatchingAuditWriter final : public AuditWriter {
  public:
   BatchingAuditWriter(store::Store& store, AuditWriter& direct, const core::Clock& clock,

@@ -140,6 +140,15 @@ void append_timestamp(std::string& out) {
   fmt::format_to(std::back_inserter(out), "{}{:03}Z", cached_prefix, millis);
 }
 
+// The shortest form that reads back as the same double, as nlohmann writes it (a whole number
+// keeps its ".0", so a log store never takes a float field for an integer), without building a
+// JSON value for it.
+void append_json_double(std::string& line, double number) {
+  const auto start = line.size();
+  fmt::format_to(std::back_inserter(line), "{}", number);
+  if (line.find_first_of(".e", start) == std::string::npos) line += ".0";
+}
+
 // A line is built in one buffer sized for a typical access line (no regrowth on the way).
 constexpr std::size_t kTypicalLineBytes = 256;
 
@@ -231,8 +240,7 @@ void write_fields(Level level, std::string_view event, std::initializer_list<Fie
     } else if (const auto* number = std::get_if<std::int64_t>(&field.value)) {
       line += std::to_string(*number);
     } else if (const double number = std::get<double>(field.value); std::isfinite(number)) {
-      // fmt's shortest form, as nlohmann writes it, without building a JSON value for it.
-      fmt::format_to(std::back_inserter(line), "{}", number);
+      append_json_double(line, number);
     } else {
       line += "null";  // JSON has no NaN or infinity
     }

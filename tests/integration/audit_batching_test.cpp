@@ -16,6 +16,7 @@
 #include "store/open_store.hpp"
 #include "store/postgres/postgres_connection.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
+#include "support/manual_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_servers.hpp"
 
@@ -34,9 +35,31 @@ class AuditBatchingTest : public ::testing::TestWithParam<std::string> {
     direct_ = std::make_unique<events::StoreAuditWriter>(*store_, blocking_, clock_, random_);
   }
 
-  std::unique_ptr<events::BatchingAuditWriter> writer(events::AuditBatchSettings settings) {
-    return std::make_unique<events::BatchingAuditWriter>(*store_, *direct_, clock_, random_,
-                                                         std::move(settings));
+  std::unique_ptr<events::BatchingAuditWriter> writer(events::AuditBatchSettings settings,
+                                                      const core::Clock* clock = nullptr) {
+    return std::make_unique<events::BatchingAuditWriter>(
+        *store_, *direct_, clock != nullptr ? *clock : clock_, random_, std::move(settings));
+  }
+
+  // `count` reads by one caller of one integration, without request ids: alike in everything
+  // but their time.
+  void record_alike(events::AuditWriter& writer, int count) {
+    boost::asio::io_context io;
+    for (int i = 0; i < count; ++i) {
+      core::AuditEvent read;
+      read.actor = "sub:agent-a";
+      read.event = "token.read";
+      read.user_id = "alice";
+      read.integration_id = "int-1";
+      read.outcome = "ok";
+      boost::asio::co_spawn(
+          io,
+          [&writer, read]() mutable -> boost::asio::awaitable<void> {
+            EXPECT_TRUE(co_await writer.record(std::move(read)));
+          },
+          boost::asio::detached);
+    }
+    io.run();
   }
 
   // Records `count` events through `writer` from coroutines on one io_context, as the guard does.
@@ -142,6 +165,25 @@ TEST_P(AuditBatchingTest, ABatchTheDatabaseRefusesIsKeptAndWrittenWhenItRecovers
   }
   EXPECT_EQ(stored().second, 100) << "the writer thread retried on its own";
   EXPECT_EQ(batching->pending(), 0U);
+  expect_chain_intact();
+}
+
+// A failed batch goes back merged. Merged again on the next failure, two rows alike (same
+// count, same times: a frozen clock) became one row counting two reads instead of six.
+TEST_P(AuditBatchingTest, RowsBackFromAFailedBatchAreNotMergedAgain) {
+  testing::ManualClock frozen;
+  events::AuditBatchSettings settings;
+  settings.flush_interval = std::chrono::hours(1);
+  auto batching = writer(settings, &frozen);
+  audit_table_reachable(false);
+  record_alike(*batching, 3);
+  EXPECT_FALSE(batching->flush());
+  record_alike(*batching, 3);
+  EXPECT_FALSE(batching->flush()) << "two rows of three reads each, alike in every field";
+  EXPECT_FALSE(batching->flush());
+  audit_table_reachable(true);
+  ASSERT_TRUE(batching->flush());
+  EXPECT_EQ(stored(), std::make_pair(std::size_t{2}, std::int64_t{6}));
   expect_chain_intact();
 }
 
