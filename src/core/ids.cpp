@@ -1,20 +1,15 @@
 #include "core/ids.hpp"
 
+#include "core/text.hpp"
+
 namespace oauth_manager::core {
 
 std::string new_id(RandomSource& random) {
-  static constexpr std::string_view kHexDigits = "0123456789abcdef";
   auto raw = random.bytes(16);
   raw[6] = static_cast<char>((static_cast<unsigned char>(raw[6]) & 0x0f) | 0x40);  // version 4
   raw[8] = static_cast<char>((static_cast<unsigned char>(raw[8]) & 0x3f) | 0x80);  // variant 10
-  std::string id;
-  id.reserve(36);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
-    const auto byte = static_cast<unsigned char>(raw[i]);
-    id += kHexDigits[byte >> 4U];
-    id += kHexDigits[byte & 0x0fU];
-  }
+  auto id = hex_encode(raw);  // 8-4-4-4-12 digits once the dashes are in
+  for (const std::size_t at : {20U, 16U, 12U, 8U}) id.insert(at, 1, '-');
   return id;
 }
 

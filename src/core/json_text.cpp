@@ -13,14 +13,14 @@ void append_json_string(std::string& out, std::string_view text, InvalidUtf8 inv
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
   });
   if (!plain) {
-    if (invalid == InvalidUtf8::replace) {
-      out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return;
-    }
+    const auto on_invalid = invalid == InvalidUtf8::replace
+                                ? nlohmann::json::error_handler_t::replace
+                                : nlohmann::json::error_handler_t::strict;
     try {
-      out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+      out += nlohmann::json(text).dump(-1, ' ', false, on_invalid);
     } catch (const nlohmann::json::type_error&) {
-      // nlohmann's message quotes the offending byte: not for a log line about a secret.
+      // Only `strict` throws; nlohmann's message quotes the offending byte, which is not for a
+      // log line about a secret.
       throw std::invalid_argument("the text is not valid UTF-8");
     }
     return;

@@ -13,6 +13,9 @@ std::string ascii_lowercase(std::string_view text);
 // locale-aware.
 std::string ascii_uppercase(std::string_view text);
 
+// Lowercase hexadecimal, two digits per byte.
+std::string hex_encode(std::string_view bytes);
+
 // Escapes & < > " ' for HTML text and attribute values.
 std::string html_escape(std::string_view text);
 

@@ -6,7 +6,6 @@
 
 namespace oauth_manager::crypto {
 
-std::string hex_encode(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
 // Strict: rejects characters outside the alphabet and wrong padding.
 std::optional<std::string> base64_decode(std::string_view text);

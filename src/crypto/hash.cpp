@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-#include "crypto/encoding.hpp"
+#include "core/text.hpp"
 
 namespace oauth_manager::crypto {
 
@@ -20,7 +20,7 @@ std::string sha256(std::string_view data) {
   return digest;
 }
 
-std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+std::string sha256_hex(std::string_view data) { return core::hex_encode(sha256(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::string mac(EVP_MAX_MD_SIZE, '\0');

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
-#include "crypto/encoding.hpp"
+#include "core/text.hpp"
 #include "crypto/hash.hpp"
 
 namespace oauth_manager::events {
@@ -12,7 +12,7 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
                               const std::string& body) {
   const auto signed_text = fmt::format("{}.{}", unix_seconds, body);
   return fmt::format("t={},v1={}", unix_seconds,
-                     crypto::hex_encode(crypto::hmac_sha256(secret, signed_text)));
+                     core::hex_encode(crypto::hmac_sha256(secret, signed_text)));
 }
 
 core::Status WebhookOutbox::publish(store::Store& tx, const std::string& type,

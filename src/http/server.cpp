@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "core/text.hpp"
-#include "crypto/encoding.hpp"
 #include "crypto/openssl_random.hpp"
 #include "log/logger.hpp"
 
@@ -75,7 +74,7 @@ std::uint64_t mix64(std::uint64_t value) {
 // (unique, and it does not tell a client how many requests the service has served). Drawing 16
 // random bytes for every request cost more than a /healthz answer.
 std::string new_request_id(core::RandomSource& random) {
-  thread_local const std::string prefix = crypto::hex_encode(random.bytes(8));
+  thread_local const std::string prefix = core::hex_encode(random.bytes(8));
   thread_local std::uint64_t counter = [&random] {
     std::uint64_t start = 0;
     const auto bytes = random.bytes(sizeof start);
